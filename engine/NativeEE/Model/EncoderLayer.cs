@@ -1,4 +1,5 @@
 using NativeEE.Kernels;
+using NativeEE.Batching;
 
 namespace NativeEE.Model;
 
