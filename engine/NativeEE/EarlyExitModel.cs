@@ -142,7 +142,7 @@ public sealed class EarlyExitModel : IDisposable
         ArgumentNullException.ThrowIfNull(text);
         Prediction result = default;
         var source = new TextSource(new ReadOnlySpan<string>(ref text), Tokenizer);
-        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), null, default, default, cancellationToken);
+        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), null, default, default, default, cancellationToken);
         return result;
     }
 
@@ -154,7 +154,7 @@ public sealed class EarlyExitModel : IDisposable
         Prediction result = default;
         ReadOnlySpan<int> offsets = [0, tokenIds.Length];
         var source = new TokenIdSource(tokenIds, offsets, Config.VocabSize, MaxTokens);
-        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), null, default, default, cancellationToken);
+        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), null, default, default, default, cancellationToken);
         return result;
     }
 
@@ -166,7 +166,7 @@ public sealed class EarlyExitModel : IDisposable
     {
         CheckResults(texts.Length, results.Length);
         var source = new TextSource(texts, Tokenizer);
-        Run(ref source, Resolve(policy), results, null, default, default, cancellationToken);
+        Run(ref source, Resolve(policy), results, null, default, default, default, cancellationToken);
     }
 
     /// <summary>
@@ -177,7 +177,7 @@ public sealed class EarlyExitModel : IDisposable
     {
         var source = new TokenIdSource(tokenIds, offsets, Config.VocabSize, MaxTokens);
         CheckResults(source.Count, results.Length);
-        Run(ref source, Resolve(policy), results, null, default, default, cancellationToken);
+        Run(ref source, Resolve(policy), results, null, default, default, default, cancellationToken);
     }
 
     /// <summary>Like <see cref="Classify(string, ExitPolicy?, CancellationToken)"/>, and records every head's logits and probabilities on the way in <see cref="Prediction.Trace"/>.</summary>
@@ -186,7 +186,7 @@ public sealed class EarlyExitModel : IDisposable
         ArgumentNullException.ThrowIfNull(text);
         Prediction result = default;
         var source = new TextSource(new ReadOnlySpan<string>(ref text), Tokenizer);
-        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), new PredictionTrace(), default, default, cancellationToken);
+        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), new PredictionTrace(), default, default, default, cancellationToken);
         return result;
     }
 
@@ -196,7 +196,7 @@ public sealed class EarlyExitModel : IDisposable
         Prediction result = default;
         ReadOnlySpan<int> offsets = [0, tokenIds.Length];
         var source = new TokenIdSource(tokenIds, offsets, Config.VocabSize, MaxTokens);
-        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), new PredictionTrace(), default, default, cancellationToken);
+        Run(ref source, Resolve(policy), new Span<Prediction>(ref result), new PredictionTrace(), default, default, default, cancellationToken);
         return result;
     }
 
@@ -222,7 +222,21 @@ public sealed class EarlyExitModel : IDisposable
             throw new ArgumentException($"clsPerLayer holds {clsPerLayer.Length} floats; [N={n}, L={l}, H={h}] needs {(long)n * l * h}.", nameof(clsPerLayer));
         if (finalLogits.Length < (long)n * c)
             throw new ArgumentException($"finalLogits holds {finalLogits.Length} floats; [N={n}, C={c}] needs {(long)n * c}.", nameof(finalLogits));
-        Run(ref source, null, default, null, clsPerLayer, finalLogits, default);
+        Run(ref source, null, default, null, clsPerLayer, finalLogits, default, default);
+    }
+
+    /// <summary>
+    /// Full-depth pass that evaluates every head: sequence i is <c>tokenIds[offsets[i]..offsets[i+1]]</c> →
+    /// exitLogits[N, E, C], E = <see cref="ExitLayers"/>.Count (in that order, the model's own classifier last).
+    /// What exit policies are calibrated on.
+    /// </summary>
+    public void ComputeExitLogits(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> offsets, Span<float> exitLogits)
+    {
+        var source = new TokenIdSource(tokenIds, offsets, Config.VocabSize, MaxTokens);
+        long needed = (long)source.Count * ExitLayers.Count * Config.NumLabels;
+        if (exitLogits.Length < needed)
+            throw new ArgumentException($"exitLogits holds {exitLogits.Length} floats; [N={source.Count}, E={ExitLayers.Count}, C={Config.NumLabels}] needs {needed}.", nameof(exitLogits));
+        Run(ref source, null, default, null, default, default, exitLogits, default);
     }
 
     ExitPolicy? Resolve(ExitPolicy? policy)
@@ -245,11 +259,11 @@ public sealed class EarlyExitModel : IDisposable
     /// Outputs are indexed by position in the source: results[N], clsStates[N, L, H], finalLogits[N, C] (each optional).
     /// </summary>
     void Run<TSource>(scoped ref TSource source, ExitPolicy? policy, Span<Prediction> results, PredictionTrace? trace,
-        Span<float> clsStates, Span<float> finalLogits, CancellationToken cancellationToken)
+        Span<float> clsStates, Span<float> finalLogits, Span<float> exitLogits, CancellationToken cancellationToken)
         where TSource : ISequenceSource, allows ref struct
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int count = source.Count, perClsState = NumLayers * Config.HiddenSize, c = Config.NumLabels;
+        int count = source.Count, perClsState = NumLayers * Config.HiddenSize, c = Config.NumLabels, perExit = ExitLayers.Count * c;
         if (count == 0) return;
         var s = _scratch.Rent();
         try
@@ -271,6 +285,7 @@ public sealed class EarlyExitModel : IDisposable
                         Trace = trace,
                         ClsStates = clsStates.IsEmpty ? default : clsStates.Slice(start * perClsState, sequences * perClsState),
                         FinalLogits = finalLogits.IsEmpty ? default : finalLogits.Slice(start * c, sequences * c),
+                        ExitLogits = exitLogits.IsEmpty ? default : exitLogits.Slice(start * perExit, sequences * perExit),
                         Observer = LayerObserver,
                         CancellationToken = cancellationToken,
                     };

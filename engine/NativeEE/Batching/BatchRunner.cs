@@ -20,7 +20,8 @@ internal static class BatchRunner
         int h = config.HiddenSize, c = config.NumLabels, layerCount = model.Layers.Length;
         var policy = request.Policy;
         bool askPolicy = policy is not null && policy.UsesIntermediateHeads;
-        bool intermediateHeads = askPolicy || request.Trace is not null;
+        bool intermediateHeads = askPolicy || request.Trace is not null || !request.ExitLogits.IsEmpty;
+        int exitCount = model.ExitCount;
         bool captureCls = !request.ClsStates.IsEmpty;
 
         var offsets = s.Offsets.AsSpan(0, sequences + 1);
@@ -66,6 +67,7 @@ internal static class BatchRunner
                 var p = probabilities.Slice(r * c, c);
                 var z = logits.Slice(r * c, c);
                 request.Trace?.Add(l, z, p);
+                if (!request.ExitLogits.IsEmpty) z.CopyTo(request.ExitLogits.Slice((index[r] * exitCount + model.ExitOrdinal[l]) * c, c));
                 bool exit = last || (askPolicy && policy!.ShouldExit(p, l, ref states[r]));
                 s.Exited[r] = exit;
                 if (!exit) continue;

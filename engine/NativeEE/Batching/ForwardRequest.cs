@@ -15,6 +15,9 @@ internal ref struct ForwardRequest
     /// <summary>[S, L, H]: the [CLS] hidden state after every layer, or empty.</summary>
     public Span<float> ClsStates;
 
+    /// <summary>[S, E, C]: the logits of every exit head (E = heads, the final classifier last), or empty; forces intermediate heads to run.</summary>
+    public Span<float> ExitLogits;
+
     /// <summary>[S, C]: the final classifier's logits, or empty.</summary>
     public Span<float> FinalLogits;
 

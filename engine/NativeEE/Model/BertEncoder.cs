@@ -17,6 +17,8 @@ internal sealed class BertEncoder
         Embeddings = embeddings;
         Layers = layers;
         Heads = heads;
+        ExitOrdinal = new int[heads.Length];
+        for (int l = 0; l < heads.Length; l++) ExitOrdinal[l] = heads[l] is null ? -1 : ExitCount++;
     }
 
     public ModelConfig Config { get; }
@@ -27,6 +29,12 @@ internal sealed class BertEncoder
 
     /// <summary>Heads[l] reads the output of layer l; null where the model has no exit. The last entry is the model's own classifier.</summary>
     public ExitHead?[] Heads { get; }
+
+    /// <summary>Number of heads, the final classifier included.</summary>
+    public int ExitCount { get; }
+
+    /// <summary>ExitOrdinal[l]: position of layer l's head among all heads, or −1.</summary>
+    public int[] ExitOrdinal { get; }
 
     /// <summary>Loads <c>model.safetensors</c> (or its sharded index) and, if present, <c>exits.safetensors</c> from <paramref name="directory"/>.</summary>
     public static BertEncoder Load(ModelConfig config, string directory, string configPath)
