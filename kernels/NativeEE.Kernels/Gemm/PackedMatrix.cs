@@ -6,11 +6,13 @@ namespace NativeEE.Kernels;
 /// </summary>
 public sealed class PackedMatrix
 {
-    internal PackedMatrix(int n, int k, float[] data)
+    internal PackedMatrix(int n, int k, float[] data, int offset, IsaPath path)
     {
         N = n;
         K = k;
         Data = data;
+        Offset = offset;
+        Path = path;
     }
 
     /// <summary>Output features (rows of W).</summary>
@@ -19,6 +21,12 @@ public sealed class PackedMatrix
     /// <summary>Input features (columns of W).</summary>
     public int K { get; }
 
-    /// <summary>The packed panels (layout private to <see cref="Gemm"/>).</summary>
+    /// <summary>The packed panels (layout private to <see cref="Gemm"/>, see <see cref="GemmPacking"/>), on the pinned heap.</summary>
     internal float[] Data { get; }
+
+    /// <summary>Index in <see cref="Data"/> of the first panel (64-byte aligned).</summary>
+    internal int Offset { get; }
+
+    /// <summary>The microkernel family the panels were cut for (their width NR depends on it).</summary>
+    internal IsaPath Path { get; }
 }

@@ -1,0 +1,182 @@
+using System.Runtime.CompilerServices;
+
+namespace NativeEE.Kernels;
+
+/// <summary>Raw pointers of one Multiply call: spans are pinned by the caller for the call's duration.</summary>
+internal unsafe struct GemmArgs
+{
+    public float* X;         // [M,K] row-major
+    public float* W;         // packed panels
+    public float* Bias;      // [N] or null
+    public float* Y;         // [M,N] row-major
+    public float* Residual;  // [M,N] or null
+    public int M, N, K;
+    public Epilogue Epilogue;
+}
+
+/// <summary>
+/// The BLIS loop nest around one microkernel (pack → macro loop → microkernel). W is packed once
+/// ahead of time; X is read in place — the "sup" choice for the small M (8–60 tokens) we care about,
+/// where packing X would cost as much as the multiply.
+/// Loop order per rectangle of Y: N chunk (W block in L2) → K block → M chunk (X block in L2)
+/// → panel (W micro-panel in L1) → row block (register tile).
+/// </summary>
+internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroKernel
+{
+    /// <summary>Columns per N chunk: a KC×NC block of W (≈ 512 KB) is reused by every row chunk.</summary>
+    const int NcColumns = 512;
+
+    /// <summary>Rows per M chunk: an MC×KC block of X (≈ 128 KB) stays in L2 while the panels of a chunk pass.</summary>
+    static int McRows => Math.Max(TKernel.MR, 32768 / TKernel.KC / TKernel.MR * TKernel.MR);
+
+    internal static int Panels(int n) => (n + TKernel.NR - 1) / TKernel.NR;
+
+    /// <summary>Computes rows [m0,m1) × panels [pj0,pj1) of Y, epilogue included.</summary>
+    [SkipLocalsInit]
+    internal static void RunBlock(in GemmArgs g, int m0, int m1, int pj0, int pj1)
+    {
+        int nr = TKernel.NR, k = g.K, n = g.N;
+        int kBlocks = (k + TKernel.KC - 1) / TKernel.KC;
+        int kcStep = (k + kBlocks - 1) / kBlocks;
+        int mc = McRows, ncPanels = Math.Max(1, NcColumns / nr);
+        float* tile = stackalloc float[TKernel.MR * TKernel.NR];
+        float* edgeBias = stackalloc float[TKernel.NR];
+
+        for (int jc = pj0; jc < pj1; jc += ncPanels)
+        {
+            int jcEnd = Math.Min(jc + ncPanels, pj1);
+            for (int k0 = 0; k0 < k; k0 += kcStep)
+            {
+                int kc = Math.Min(kcStep, k - k0);
+                bool accumulate = k0 > 0, last = k0 + kc == k;
+                for (int ic = m0; ic < m1; ic += mc)
+                {
+                    int icEnd = Math.Min(ic + mc, m1);
+                    for (int pj = jc; pj < jcEnd; pj++)
+                    {
+                        int n0 = pj * nr, cols = Math.Min(nr, n - n0);
+                        float* b = g.W + ((long)pj * k + k0) * nr;
+                        float* bias = null;
+                        if (last && g.Bias != null)
+                        {
+                            bias = g.Bias + n0;
+                            if (cols < nr)
+                            {
+                                for (int c = 0; c < nr; c++) edgeBias[c] = c < cols ? bias[c] : 0f;
+                                bias = edgeBias;
+                            }
+                        }
+                        RowBlocks(g, ic, icEnd, k0, kc, b, n0, cols, accumulate, bias, tile);
+                    }
+                    if (last) ApplyEpilogue(g, ic, icEnd, jc * nr, Math.Min(jcEnd * nr, n));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Splits rows [i0,i1) into ⌈rows/MR⌉ blocks of near-equal height (25 rows → 5,5,5,5,5 rather
+    /// than 6,6,6,6,1): a 1-row tile runs at a fraction of the FMA rate, a 5-row tile nearly at full.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void RowBlocks(in GemmArgs g, int i0, int i1, int k0, int kc, float* b, int n0, int cols, bool accumulate, float* bias, float* tile)
+    {
+        int count = i1 - i0, blocks = (count + TKernel.MR - 1) / TKernel.MR;
+        int height = count / blocks, taller = count % blocks;
+        int k = g.K, n = g.N, nr = TKernel.NR;
+        for (int blk = 0, i = i0; blk < blocks; blk++)
+        {
+            int rows = blk < taller ? height + 1 : height;
+            float* a = g.X + (long)i * k + k0;
+            float* c = g.Y + (long)i * n + n0;
+            if (cols == nr)
+            {
+                TKernel.Run(rows, a, k, b, kc, c, n, accumulate, bias);
+            }
+            else
+            {
+                // Ragged last panel: run the full-width tile into scratch, copy the real columns.
+                if (accumulate)
+                    for (int r = 0; r < rows; r++)
+                        new ReadOnlySpan<float>(c + (long)r * n, cols).CopyTo(new Span<float>(tile + r * nr, cols));
+                TKernel.Run(rows, a, k, b, kc, tile, nr, accumulate, bias);
+                for (int r = 0; r < rows; r++)
+                    new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>(c + (long)r * n, cols));
+            }
+            i += rows;
+        }
+    }
+
+    /// <summary>Activation then residual add over Y[i0..i1, c0..c1), while that block is still in cache.</summary>
+    static void ApplyEpilogue(in GemmArgs g, int i0, int i1, int c0, int c1)
+    {
+        if (g.Epilogue == Epilogue.None && g.Residual == null) return;
+        int len = c1 - c0;
+        for (int i = i0; i < i1; i++)
+        {
+            long at = (long)i * g.N + c0;
+            var row = new Span<float>(g.Y + at, len);
+            if (g.Epilogue == Epilogue.Gelu) Activations.Gelu(row, row);
+            else if (g.Epilogue == Epilogue.Tanh) Activations.Tanh(row, row);
+            if (g.Residual != null) Activations.Add(row, new ReadOnlySpan<float>(g.Residual + at, len), row);
+        }
+    }
+
+    /// <summary>Whole product on the calling thread, or split into rectangles over <paramref name="pool"/>.</summary>
+    internal static void Run(in GemmArgs g, WorkerPool? pool)
+    {
+        int panels = Panels(g.N);
+        // Below ~4 MFLOP a single core finishes in tens of microseconds: waking a worker costs more than it saves.
+        if (pool is null || pool.Threads == 1 || (long)g.M * g.N * g.K < (1L << 21))
+        {
+            RunBlock(g, 0, g.M, 0, panels);
+            return;
+        }
+        GemmJob<TKernel>.Run(g, pool, panels);
+    }
+}
+
+/// <summary>
+/// One parallel Multiply: Y is cut into mParts × nParts rectangles that threads claim one at a time.
+/// N is split first (each thread then streams only its share of W, which is the big operand when
+/// M is small); M only when there are too few panels. About 4 rectangles per thread lets a thread
+/// that lost its core to another process catch up. One instance per calling thread, reused: 0 bytes per call.
+/// </summary>
+internal sealed unsafe class GemmJob<TKernel> : IParallelWork where TKernel : struct, IMicroKernel
+{
+    [ThreadStatic] static GemmJob<TKernel>? t_job;
+
+    GemmArgs _args;
+    int _mParts, _nParts, _mBlocks, _panels;
+
+    internal static void Run(in GemmArgs g, WorkerPool pool, int panels)
+    {
+        var job = t_job ??= new GemmJob<TKernel>();
+        int target = pool.Threads * 4;
+        int mBlocks = (g.M + TKernel.MR - 1) / TKernel.MR;
+        int nParts = Math.Min(panels, target);
+        int mParts = Math.Min(mBlocks, (target + nParts - 1) / nParts);
+        job._args = g;
+        job._mParts = mParts;
+        job._nParts = nParts;
+        job._mBlocks = mBlocks;
+        job._panels = panels;
+        try
+        {
+            pool.Run(job, mParts * nParts);
+        }
+        finally
+        {
+            job._args = default;
+        }
+    }
+
+    public void Execute(int index)
+    {
+        int mi = index / _nParts, ni = index % _nParts;
+        int m0 = Math.Min(_args.M, (int)((long)_mBlocks * mi / _mParts) * TKernel.MR);
+        int m1 = Math.Min(_args.M, (int)((long)_mBlocks * (mi + 1) / _mParts) * TKernel.MR);
+        int p0 = (int)((long)_panels * ni / _nParts), p1 = (int)((long)_panels * (ni + 1) / _nParts);
+        if (m0 < m1 && p0 < p1) GemmDriver<TKernel>.RunBlock(_args, m0, m1, p0, p1);
+    }
+}

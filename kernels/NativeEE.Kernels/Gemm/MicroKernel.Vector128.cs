@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NativeEE.Kernels;
+
+/// <summary>
+/// 6×8 tile on 128-bit vectors (SSE / NEON): 12 accumulators + 2 W vectors + 1 broadcast fit the
+/// 16 xmm registers of x64 (NEON has 32).
+/// </summary>
+internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
+{
+    public static int MR => 6;
+    public static int NR => 8;
+    public static int KC => 512; // 16 KB W micro-panel: half of a 32 KB L1D
+
+    public static void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
+    {
+        switch (rows)
+        {
+            case 6: Tile<Rows6>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            case 5: Tile<Rows5>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            case 4: Tile<Rows4>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            case 3: Tile<Rows3>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            case 2: Tile<Rows2>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            default: Tile<Rows1>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+        }
+    }
+
+    [SkipLocalsInit]
+    static void Tile<TRows>(float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
+        where TRows : struct, IRowCount
+    {
+        int r = TRows.Value;
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (nint p = 0; p < kc; p++, b += 8)
+        {
+            Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
+            Vector128<float> av = Vector128.Create(a0[p]);
+            c00 = Vector128.MultiplyAddEstimate(av, b0, c00);
+            c01 = Vector128.MultiplyAddEstimate(av, b1, c01);
+            if (r > 1)
+            {
+                av = Vector128.Create(a1[p]);
+                c10 = Vector128.MultiplyAddEstimate(av, b0, c10);
+                c11 = Vector128.MultiplyAddEstimate(av, b1, c11);
+            }
+            if (r > 2)
+            {
+                av = Vector128.Create(a2[p]);
+                c20 = Vector128.MultiplyAddEstimate(av, b0, c20);
+                c21 = Vector128.MultiplyAddEstimate(av, b1, c21);
+            }
+            if (r > 3)
+            {
+                av = Vector128.Create(a3[p]);
+                c30 = Vector128.MultiplyAddEstimate(av, b0, c30);
+                c31 = Vector128.MultiplyAddEstimate(av, b1, c31);
+            }
+            if (r > 4)
+            {
+                av = Vector128.Create(a4[p]);
+                c40 = Vector128.MultiplyAddEstimate(av, b0, c40);
+                c41 = Vector128.MultiplyAddEstimate(av, b1, c41);
+            }
+            if (r > 5)
+            {
+                av = Vector128.Create(a5[p]);
+                c50 = Vector128.MultiplyAddEstimate(av, b0, c50);
+                c51 = Vector128.MultiplyAddEstimate(av, b1, c51);
+            }
+        }
+        Store(c, c00, c01, accumulate, bias);
+        if (r > 1) Store(c + ldc, c10, c11, accumulate, bias);
+        if (r > 2) Store(c + 2 * ldc, c20, c21, accumulate, bias);
+        if (r > 3) Store(c + 3 * ldc, c30, c31, accumulate, bias);
+        if (r > 4) Store(c + 4 * ldc, c40, c41, accumulate, bias);
+        if (r > 5) Store(c + 5 * ldc, c50, c51, accumulate, bias);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* c, Vector128<float> v0, Vector128<float> v1, bool accumulate, float* bias)
+    {
+        if (accumulate)
+        {
+            v0 += Vector128.Load(c);
+            v1 += Vector128.Load(c + 4);
+        }
+        if (bias != null)
+        {
+            v0 += Vector128.Load(bias);
+            v1 += Vector128.Load(bias + 4);
+        }
+        v0.Store(c);
+        v1.Store(c + 4);
+    }
+}

@@ -1,0 +1,39 @@
+namespace NativeEE.Kernels;
+
+/// <summary>
+/// The register-blocked inner kernel of the GEMM, after BLIS: it multiplies a block of up to
+/// <see cref="MR"/> rows of X (read in place, row stride <c>lda</c>) by one packed W panel
+/// (<c>kc</c> steps of <see cref="NR"/> contiguous floats) and writes an MR×NR tile of Y.
+/// Ragged N edges never reach it: panels are zero-padded by <see cref="GemmPacking"/> and the driver
+/// redirects edge tiles to a scratch tile.
+/// </summary>
+internal unsafe interface IMicroKernel
+{
+    /// <summary>Rows of the register tile (the most rows one call handles).</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of the register tile = width of a packed W panel.</summary>
+    static abstract int NR { get; }
+
+    /// <summary>K block: a kc×NR W micro-panel stays in L1 while every row block of X streams past it.</summary>
+    static abstract int KC { get; }
+
+    /// <summary>
+    /// C[rows,NR] = (accumulate ? C : 0) + A[rows,kc]·B[kc,NR] (+ bias[NR] when non-null), for 1 ≤ rows ≤ MR.
+    /// A rows are <paramref name="lda"/> floats apart, C rows <paramref name="ldc"/>; B is one packed panel.
+    /// </summary>
+    static abstract void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias);
+}
+
+/// <summary>A row count known to the JIT: each microkernel body is instantiated once per count, so unused rows cost nothing.</summary>
+internal interface IRowCount
+{
+    static abstract int Value { get; }
+}
+
+internal struct Rows1 : IRowCount { public static int Value => 1; }
+internal struct Rows2 : IRowCount { public static int Value => 2; }
+internal struct Rows3 : IRowCount { public static int Value => 3; }
+internal struct Rows4 : IRowCount { public static int Value => 4; }
+internal struct Rows5 : IRowCount { public static int Value => 5; }
+internal struct Rows6 : IRowCount { public static int Value => 6; }
