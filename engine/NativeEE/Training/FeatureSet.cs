@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using NativeEE.Safetensors;
+
 namespace NativeEE.Training;
 
 /// <summary>
@@ -82,6 +86,74 @@ public sealed class FeatureSet
             if (ExitHead.ArgMax(_finalLogits.AsSpan(i * Classes, Classes)) == _labels[i]) correct++;
         return (double)correct / Count;
     }
+
+    /// <summary>Value of the cache file's <c>format</c> metadata entry.</summary>
+    public const string CacheFormat = "nativeee-features";
+
+    /// <summary>
+    /// Writes the set as a safetensors cache: <c>cls.{l} [N,H]</c> F32 per layer, <c>labels [N]</c> I32,
+    /// <c>final_logits [N,C]</c> F32 (when present); metadata <c>format=nativeee-features</c>, <c>classes</c>,
+    /// plus <see cref="Metadata"/>.
+    /// </summary>
+    public void Save(string path)
+    {
+        var writer = new SafetensorsWriter();
+        for (int l = 0; l < Layers; l++) writer.Add(CacheName(l), _layerStates[l], Count, Hidden);
+        writer.Add("labels", SafetensorsDType.I32, MemoryMarshal.AsBytes(_labels.AsSpan()), Count);
+        if (HasFinalLogits) writer.Add("final_logits", _finalLogits, Count, Classes);
+        foreach (var (key, value) in Metadata) writer.Metadata[key] = value;
+        writer.Metadata["format"] = CacheFormat;
+        writer.Metadata["classes"] = Classes.ToString(CultureInfo.InvariantCulture);
+        writer.Save(path);
+    }
+
+    /// <summary>Reads a cache written by <see cref="Save"/>.</summary>
+    /// <exception cref="SafetensorsException">Not a feature cache, or its tensors disagree in shape; the message names the file and tensor.</exception>
+    public static FeatureSet Load(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue("format", out var format) || format != CacheFormat)
+            throw new SafetensorsException(file.Path, null, $"metadata format is '{format ?? "(none)"}', expected '{CacheFormat}' (a feature cache written by FeatureSet.Save)");
+        if (!file.Metadata.TryGetValue("classes", out var classesText) || !int.TryParse(classesText, NumberStyles.None, CultureInfo.InvariantCulture, out int classes) || classes < 2)
+            throw new SafetensorsException(file.Path, null, $"metadata classes '{classesText}' is not a class count ≥ 2");
+        if (!file.Contains("labels")) throw new SafetensorsException(file.Path, "labels", "is missing");
+        var labelInfo = file.GetInfo("labels");
+        if (labelInfo.DType != SafetensorsDType.I32 || labelInfo.Shape.Length != 1)
+            throw new SafetensorsException(file.Path, "labels", $"is {labelInfo.DType} rank {labelInfo.Shape.Length}, expected I32 [N]");
+        int n = labelInfo.Shape[0];
+        int layers = 0;
+        while (file.Contains(CacheName(layers))) layers++;
+        if (layers == 0) throw new SafetensorsException(file.Path, CacheName(0), "is missing");
+        int hidden = -1;
+        var states = new float[layers][];
+        for (int l = 0; l < layers; l++)
+        {
+            var info = file.GetInfo(CacheName(l));
+            if (info.DType != SafetensorsDType.F32 || info.Shape.Length != 2 || info.Shape[0] != n || (hidden >= 0 && info.Shape[1] != hidden))
+                throw new SafetensorsException(file.Path, info.Name, $"is {info.DType} [{string.Join(", ", info.Shape)}], expected F32 [N={n}, H{(hidden >= 0 ? "=" + hidden : "")}]");
+            hidden = info.Shape[1];
+            states[l] = file.ReadFloat32(info.Name);
+        }
+        float[] logits = [];
+        if (file.Contains("final_logits"))
+        {
+            var info = file.GetInfo("final_logits");
+            if (info.DType != SafetensorsDType.F32 || info.Shape.Length != 2 || info.Shape[0] != n || info.Shape[1] != classes)
+                throw new SafetensorsException(file.Path, info.Name, $"is {info.DType} [{string.Join(", ", info.Shape)}], expected F32 [N={n}, C={classes}]");
+            logits = file.ReadFloat32(info.Name);
+        }
+        var metadata = file.Metadata.Where(kv => kv.Key is not ("format" or "classes")).ToDictionary(kv => kv.Key, kv => kv.Value);
+        try
+        {
+            return new FeatureSet(hidden, classes, states, file.GetSpan<int>("labels").ToArray(), logits, metadata);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SafetensorsException(file.Path, "labels", e.Message, e);
+        }
+    }
+
+    static string CacheName(int layer) => "cls." + layer.ToString(CultureInfo.InvariantCulture);
 
     internal float[] LayerStatesArray(int layer) => _layerStates[layer];
     internal int[] LabelsArray => _labels;
