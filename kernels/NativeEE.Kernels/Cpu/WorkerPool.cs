@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
 namespace NativeEE.Kernels;
 
 /// <summary>A unit of parallel work: <see cref="Execute"/> is called once for every index in [0, count).</summary>
@@ -18,16 +21,33 @@ public interface IParallelWork
 /// caller threads sharing one model use at most (callers + pool workers) cores' worth of threads,
 /// and a service with as many callers as cores gets one thread per call with no contention.
 /// No <c>Task</c>, no <c>Parallel.For</c>, no allocation per call.
+/// <para>
+/// Latency: an encoder layer issues a parallel loop every few tens of microseconds, while waking a
+/// blocked thread costs about as much. So a worker that finishes a loop spins for
+/// <see cref="SpinTime"/> watching for the next one before it blocks, and the caller never waits
+/// for a worker that has not started: items are claimed one by one, and the caller claims them too.
+/// </para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>How long an idle worker (or a caller waiting for the last item) spins before blocking.</summary>
+    static readonly long SpinTime = Stopwatch.Frequency / 5000; // 200 µs
+
+    // The loop in flight is one 64-bit ticket [generation:16 | count:24 | next:24], so claiming an
+    // item and checking that it belongs to the current loop is a single compare-exchange: a worker
+    // that wakes late can never take an index of a loop that has already moved on.
+    const int CountBits = 24;
+    const int MaxRound = (1 << CountBits) - 1;
+    const long FieldMask = MaxRound;
+
     readonly Thread[] _threads;
-    readonly SemaphoreSlim _start;
+    readonly SemaphoreSlim _wake = new(0);
     readonly ManualResetEventSlim _done = new(false);
+    long _ticket;
     IParallelWork? _work;
-    int _count;
-    int _next;
-    int _pending;
+    int _base;
+    int _completed;
+    int _sleepers;
     int _busy;
     volatile bool _disposed;
     Exception? _error;
@@ -37,7 +57,6 @@ public sealed class WorkerPool : IDisposable
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "A worker pool needs at least 1 thread.");
         Threads = threads;
-        _start = new SemaphoreSlim(0);
         _threads = new Thread[threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -54,11 +73,12 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Runs <c>work.Execute(i)</c> for i in [0, count) on the pool and returns when all are done.
-    /// Exceptions from work items are rethrown on the caller.
+    /// Exceptions from work items are rethrown on the caller (the first one, after all items ran).
     /// </summary>
     public void Run(IParallelWork work, int count)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(work);
         if (count <= 0) return;
         if (count == 1 || _threads.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
@@ -67,45 +87,92 @@ public sealed class WorkerPool : IDisposable
         }
         try
         {
-            _work = work;
-            _count = count;
-            _error = null;
-            _next = 0;
-            int helpers = Math.Min(_threads.Length, count - 1);
-            _pending = helpers + 1;
-            _done.Reset();
-            _start.Release(helpers);
-            Drain();
-            if (Interlocked.Decrement(ref _pending) != 0) _done.Wait();
-            _work = null;
-            if (_error is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            for (int start = 0; start < count; start += MaxRound)
+                RunRound(work, start, Math.Min(MaxRound, count - start));
         }
         finally
         {
+            _work = null;
             Volatile.Write(ref _busy, 0);
         }
     }
 
+    void RunRound(IParallelWork work, int start, int count)
+    {
+        _work = work;
+        _base = start;
+        _error = null;
+        _completed = 0;
+        long generation = ((Volatile.Read(ref _ticket) >> (2 * CountBits)) + 1) & 0xFFFF;
+        Interlocked.Exchange(ref _ticket, (generation << (2 * CountBits)) | ((long)count << CountBits));
+        int sleepers = Volatile.Read(ref _sleepers);
+        if (sleepers > 0) _wake.Release(Math.Min(sleepers, count - 1));
+
+        Drain();
+        long deadline = Stopwatch.GetTimestamp() + SpinTime;
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _completed) != count)
+        {
+            if (Stopwatch.GetTimestamp() < deadline)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            // Reset, then look again, then block: a Set left over from the previous loop's last item
+            // is cleared, and a Set for this loop is either seen by the check or arrives after Reset.
+            _done.Reset();
+            if (Volatile.Read(ref _completed) == count) break;
+            _done.Wait();
+        }
+        if (_error is { } e) ExceptionDispatchInfo.Throw(e);
+    }
+
+    /// <summary>Claims and runs items of the current loop until none is left.</summary>
     void Drain()
     {
-        var work = _work!;
-        int count = _count;
-        int i;
-        while ((i = Interlocked.Increment(ref _next) - 1) < count)
+        while (true)
         {
-            try { work.Execute(i); }
+            long ticket = Volatile.Read(ref _ticket);
+            int count = (int)((ticket >> CountBits) & FieldMask), next = (int)(ticket & FieldMask);
+            if (next >= count) return;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) continue;
+            // The claim succeeded, so this loop cannot finish (nor _work change) before the item does.
+            try { _work!.Execute(_base + next); }
             catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+            if (Interlocked.Increment(ref _completed) == count) _done.Set();
         }
     }
 
     void WorkerLoop()
     {
+        long seen = Volatile.Read(ref _ticket) >> (2 * CountBits);
         while (true)
         {
-            _start.Wait();
+            seen = WaitForNextLoop(seen);
             if (_disposed) return;
             Drain();
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        }
+    }
+
+    /// <summary>Spins for <see cref="SpinTime"/>, then blocks, until a loop newer than <paramref name="seen"/> is published.</summary>
+    long WaitForNextLoop(long seen)
+    {
+        long deadline = Stopwatch.GetTimestamp() + SpinTime;
+        var spinner = new SpinWait();
+        while (true)
+        {
+            long generation = Volatile.Read(ref _ticket) >> (2 * CountBits);
+            if (generation != seen || _disposed) return generation;
+            if (Stopwatch.GetTimestamp() < deadline)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            // Announce the sleep, then look again: the caller publishes, then reads _sleepers (both
+            // full fences), so either it sees this sleeper and releases, or we see its loop.
+            Interlocked.Increment(ref _sleepers);
+            if (Volatile.Read(ref _ticket) >> (2 * CountBits) == seen && !_disposed) _wake.Wait();
+            Interlocked.Decrement(ref _sleepers);
         }
     }
 
@@ -114,9 +181,9 @@ public sealed class WorkerPool : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _start.Release(_threads.Length);
+        if (_threads.Length > 0) _wake.Release(_threads.Length);
         foreach (var t in _threads) t.Join();
-        _start.Dispose();
+        _wake.Dispose();
         _done.Dispose();
     }
 }

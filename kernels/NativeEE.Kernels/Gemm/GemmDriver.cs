@@ -26,19 +26,35 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
     /// <summary>Columns per N chunk: a KC×NC block of W (≈ 512 KB) is reused by every row chunk.</summary>
     const int NcColumns = 512;
 
-    /// <summary>Rows per M chunk: an MC×KC block of X (≈ 128 KB) stays in L2 while the panels of a chunk pass.</summary>
-    static int McRows => Math.Max(TKernel.MR, 32768 / TKernel.KC / TKernel.MR * TKernel.MR);
+    /// <summary>Row blocks per M chunk: an MC×KC block of X (≈ 128 KB) stays in L2 while the panels of a chunk pass.</summary>
+    static int McBlocks => Math.Max(1, 32768 / TKernel.KC / TKernel.MR);
 
     internal static int Panels(int n) => (n + TKernel.NR - 1) / TKernel.NR;
 
-    /// <summary>Computes rows [m0,m1) × panels [pj0,pj1) of Y, epilogue included.</summary>
+    /// <summary>
+    /// Y's rows are cut once into ⌈M/MR⌉ blocks of near-equal height (25 rows → 5,5,5,5,5 rather than
+    /// 6,6,6,6,1: a 1-row tile runs at a fraction of the FMA rate). Threads and M chunks take whole
+    /// blocks, so every element is summed in the same order whatever the split: threaded output is
+    /// bit-identical to single-threaded.
+    /// </summary>
+    internal readonly struct RowBlocks(int m)
+    {
+        public readonly int Count = (m + TKernel.MR - 1) / TKernel.MR;
+        readonly int _height = m / ((m + TKernel.MR - 1) / TKernel.MR);
+        readonly int _taller = m % ((m + TKernel.MR - 1) / TKernel.MR);
+
+        public int Start(int block) => block * _height + Math.Min(block, _taller);
+    }
+
+    /// <summary>Computes row blocks [b0,b1) × panels [pj0,pj1) of Y, epilogue included.</summary>
     [SkipLocalsInit]
-    internal static void RunBlock(in GemmArgs g, int m0, int m1, int pj0, int pj1)
+    internal static void RunBlock(in GemmArgs g, int b0, int b1, int pj0, int pj1)
     {
         int nr = TKernel.NR, k = g.K, n = g.N;
         int kBlocks = (k + TKernel.KC - 1) / TKernel.KC;
         int kcStep = (k + kBlocks - 1) / kBlocks;
-        int mc = McRows, ncPanels = Math.Max(1, NcColumns / nr);
+        int mcBlocks = McBlocks, ncPanels = Math.Max(1, NcColumns / nr);
+        var blocks = new RowBlocks(g.M);
         float* tile = stackalloc float[TKernel.MR * TKernel.NR];
         float* edgeBias = stackalloc float[TKernel.NR];
 
@@ -49,9 +65,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
             {
                 int kc = Math.Min(kcStep, k - k0);
                 bool accumulate = k0 > 0, last = k0 + kc == k;
-                for (int ic = m0; ic < m1; ic += mc)
+                for (int ic = b0; ic < b1; ic += mcBlocks)
                 {
-                    int icEnd = Math.Min(ic + mc, m1);
+                    int icEnd = Math.Min(ic + mcBlocks, b1);
                     for (int pj = jc; pj < jcEnd; pj++)
                     {
                         int n0 = pj * nr, cols = Math.Min(nr, n - n0);
@@ -66,45 +82,31 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
                                 bias = edgeBias;
                             }
                         }
-                        RowBlocks(g, ic, icEnd, k0, kc, b, n0, cols, accumulate, bias, tile);
+                        for (int blk = ic; blk < icEnd; blk++)
+                        {
+                            int i = blocks.Start(blk), rows = blocks.Start(blk + 1) - i;
+                            float* a = g.X + (long)i * k + k0;
+                            float* c = g.Y + (long)i * n + n0;
+                            if (cols == nr) TKernel.Run(rows, a, k, b, kc, c, n, accumulate, bias);
+                            else EdgeTile(rows, a, k, b, kc, c, n, cols, accumulate, bias, tile);
+                        }
                     }
-                    if (last) ApplyEpilogue(g, ic, icEnd, jc * nr, Math.Min(jcEnd * nr, n));
+                    if (last) ApplyEpilogue(g, blocks.Start(ic), blocks.Start(icEnd), jc * nr, Math.Min(jcEnd * nr, n));
                 }
             }
         }
     }
 
-    /// <summary>
-    /// Splits rows [i0,i1) into ⌈rows/MR⌉ blocks of near-equal height (25 rows → 5,5,5,5,5 rather
-    /// than 6,6,6,6,1): a 1-row tile runs at a fraction of the FMA rate, a 5-row tile nearly at full.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void RowBlocks(in GemmArgs g, int i0, int i1, int k0, int kc, float* b, int n0, int cols, bool accumulate, float* bias, float* tile)
+    /// <summary>Ragged last panel: the full-width tile runs into scratch and only the real columns are copied.</summary>
+    static void EdgeTile(int rows, float* a, int k, float* b, int kc, float* c, int n, int cols, bool accumulate, float* bias, float* tile)
     {
-        int count = i1 - i0, blocks = (count + TKernel.MR - 1) / TKernel.MR;
-        int height = count / blocks, taller = count % blocks;
-        int k = g.K, n = g.N, nr = TKernel.NR;
-        for (int blk = 0, i = i0; blk < blocks; blk++)
-        {
-            int rows = blk < taller ? height + 1 : height;
-            float* a = g.X + (long)i * k + k0;
-            float* c = g.Y + (long)i * n + n0;
-            if (cols == nr)
-            {
-                TKernel.Run(rows, a, k, b, kc, c, n, accumulate, bias);
-            }
-            else
-            {
-                // Ragged last panel: run the full-width tile into scratch, copy the real columns.
-                if (accumulate)
-                    for (int r = 0; r < rows; r++)
-                        new ReadOnlySpan<float>(c + (long)r * n, cols).CopyTo(new Span<float>(tile + r * nr, cols));
-                TKernel.Run(rows, a, k, b, kc, tile, nr, accumulate, bias);
-                for (int r = 0; r < rows; r++)
-                    new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>(c + (long)r * n, cols));
-            }
-            i += rows;
-        }
+        int nr = TKernel.NR;
+        if (accumulate)
+            for (int r = 0; r < rows; r++)
+                new ReadOnlySpan<float>(c + (long)r * n, cols).CopyTo(new Span<float>(tile + r * nr, cols));
+        TKernel.Run(rows, a, k, b, kc, tile, nr, accumulate, bias);
+        for (int r = 0; r < rows; r++)
+            new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>(c + (long)r * n, cols));
     }
 
     /// <summary>Activation then residual add over Y[i0..i1, c0..c1), while that block is still in cache.</summary>
@@ -129,7 +131,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         // Below ~4 MFLOP a single core finishes in tens of microseconds: waking a worker costs more than it saves.
         if (pool is null || pool.Threads == 1 || (long)g.M * g.N * g.K < (1L << 21))
         {
-            RunBlock(g, 0, g.M, 0, panels);
+            RunBlock(g, 0, new RowBlocks(g.M).Count, 0, panels);
             return;
         }
         GemmJob<TKernel>.Run(g, pool, panels);
@@ -147,19 +149,19 @@ internal sealed unsafe class GemmJob<TKernel> : IParallelWork where TKernel : st
     [ThreadStatic] static GemmJob<TKernel>? t_job;
 
     GemmArgs _args;
-    int _mParts, _nParts, _mBlocks, _panels;
+    int _mParts, _nParts, _blocks, _panels;
 
     internal static void Run(in GemmArgs g, WorkerPool pool, int panels)
     {
         var job = t_job ??= new GemmJob<TKernel>();
         int target = pool.Threads * 4;
-        int mBlocks = (g.M + TKernel.MR - 1) / TKernel.MR;
+        int blocks = new GemmDriver<TKernel>.RowBlocks(g.M).Count;
         int nParts = Math.Min(panels, target);
-        int mParts = Math.Min(mBlocks, (target + nParts - 1) / nParts);
+        int mParts = Math.Min(blocks, (target + nParts - 1) / nParts);
         job._args = g;
         job._mParts = mParts;
         job._nParts = nParts;
-        job._mBlocks = mBlocks;
+        job._blocks = blocks;
         job._panels = panels;
         try
         {
@@ -174,9 +176,8 @@ internal sealed unsafe class GemmJob<TKernel> : IParallelWork where TKernel : st
     public void Execute(int index)
     {
         int mi = index / _nParts, ni = index % _nParts;
-        int m0 = Math.Min(_args.M, (int)((long)_mBlocks * mi / _mParts) * TKernel.MR);
-        int m1 = Math.Min(_args.M, (int)((long)_mBlocks * (mi + 1) / _mParts) * TKernel.MR);
+        int b0 = (int)((long)_blocks * mi / _mParts), b1 = (int)((long)_blocks * (mi + 1) / _mParts);
         int p0 = (int)((long)_panels * ni / _nParts), p1 = (int)((long)_panels * (ni + 1) / _nParts);
-        if (m0 < m1 && p0 < p1) GemmDriver<TKernel>.RunBlock(_args, m0, m1, p0, p1);
+        if (b0 < b1 && p0 < p1) GemmDriver<TKernel>.RunBlock(_args, b0, b1, p0, p1);
     }
 }

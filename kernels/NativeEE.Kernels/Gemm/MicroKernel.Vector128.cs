@@ -34,10 +34,45 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
-        for (nint p = 0; p < kc; p++, b += 8)
+        Vector128<float> av;
+        nint p = 0;
+        if (r <= 3)
+        {
+            // Up to 3 rows leave too few accumulators to cover FMA latency (M = 1 would run one dependent
+            // chain per vector): odd k steps go to the idle registers of rows 3–5, summed after the loop.
+            for (; p + 1 < kc; p += 2, b += 16)
+            {
+                Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12);
+                av = Vector128.Create(a0[p]);
+                c00 = Vector128.MultiplyAddEstimate(av, b0, c00);
+                c01 = Vector128.MultiplyAddEstimate(av, b1, c01);
+                av = Vector128.Create(a0[p + 1]);
+                c30 = Vector128.MultiplyAddEstimate(av, b2, c30);
+                c31 = Vector128.MultiplyAddEstimate(av, b3, c31);
+                if (r > 1)
+                {
+                    av = Vector128.Create(a1[p]);
+                    c10 = Vector128.MultiplyAddEstimate(av, b0, c10);
+                    c11 = Vector128.MultiplyAddEstimate(av, b1, c11);
+                    av = Vector128.Create(a1[p + 1]);
+                    c40 = Vector128.MultiplyAddEstimate(av, b2, c40);
+                    c41 = Vector128.MultiplyAddEstimate(av, b3, c41);
+                }
+                if (r > 2)
+                {
+                    av = Vector128.Create(a2[p]);
+                    c20 = Vector128.MultiplyAddEstimate(av, b0, c20);
+                    c21 = Vector128.MultiplyAddEstimate(av, b1, c21);
+                    av = Vector128.Create(a2[p + 1]);
+                    c50 = Vector128.MultiplyAddEstimate(av, b2, c50);
+                    c51 = Vector128.MultiplyAddEstimate(av, b3, c51);
+                }
+            }
+        }
+        for (; p < kc; p++, b += 8)
         {
             Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
-            Vector128<float> av = Vector128.Create(a0[p]);
+            av = Vector128.Create(a0[p]);
             c00 = Vector128.MultiplyAddEstimate(av, b0, c00);
             c01 = Vector128.MultiplyAddEstimate(av, b1, c01);
             if (r > 1)
@@ -70,6 +105,15 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
                 c50 = Vector128.MultiplyAddEstimate(av, b0, c50);
                 c51 = Vector128.MultiplyAddEstimate(av, b1, c51);
             }
+        }
+        if (r <= 3)
+        {
+            c00 += c30;
+            c01 += c31;
+            c10 += c40;
+            c11 += c41;
+            c20 += c50;
+            c21 += c51;
         }
         Store(c, c00, c01, accumulate, bias);
         if (r > 1) Store(c + ldc, c10, c11, accumulate, bias);
