@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole NativeEE test suite the way CI does, on every ISA path:
 #   1. all tests natively (widest path this CPU has: AVX-512 or AVX2+FMA or NEON);
-#   2. all tests with AVX-512 switched off (DOTNET_EnableAVX512F=0 → AVX2+FMA, Vector256);
+#   2. all tests with AVX-512 switched off (DOTNET_EnableAVX512=0 → AVX2+FMA, Vector256; .NET 10 ignores
+#      the older DOTNET_EnableAVX512F=0 — IsaTests caught that silent fallback, so both are set);
 #   3. all tests with AVX2 switched off (DOTNET_EnableAVX2=0 → SSE, Vector128);
 #   4. kernel tests with hardware intrinsics off (DOTNET_EnableHWIntrinsic=0 → scalar);
 #   5. kernel tests for linux-arm64 under qemu-aarch64 (NEON / AdvSimd).
@@ -55,7 +56,7 @@ run_mode native "$native" "${all[@]}"
 
 if [ $quick = 0 ] && [ "$arch" = "x86_64" ]; then
   if [ $has_avx512 = 1 ]; then
-    DOTNET_EnableAVX512F=0 run_mode no-avx512 Vector256 "${all[@]}"
+    DOTNET_EnableAVX512F=0 DOTNET_EnableAVX512=0 run_mode no-avx512 Vector256 "${all[@]}"
   fi
   DOTNET_EnableAVX2=0 run_mode no-avx2 Vector128 "${all[@]}"
   DOTNET_EnableHWIntrinsic=0 run_mode scalar Scalar tests/NativeEE.Kernels.Tests
