@@ -37,3 +37,5 @@ internal struct Rows3 : IRowCount { public static int Value => 3; }
 internal struct Rows4 : IRowCount { public static int Value => 4; }
 internal struct Rows5 : IRowCount { public static int Value => 5; }
 internal struct Rows6 : IRowCount { public static int Value => 6; }
+internal struct Rows7 : IRowCount { public static int Value => 7; }
+internal struct Rows8 : IRowCount { public static int Value => 8; }
