@@ -1,1 +1,8 @@
-return 0;
+using BenchmarkDotNet.Running;
+using NativeEE.Bench;
+using NativeEE.Kernels;
+
+// Every benchmark class in this assembly is selectable: `dotnet run -c Release -- --filter '*Gemm*' --job short`.
+// The FMA peak behind the "% peak" column is measured here, in the host process, before the benchmarks run.
+Console.WriteLine($"// NativeEE: ISA path {Isa.Description}; FMA peak {BenchConfig.Peak:F1} GFLOP/s per core (measured now)");
+BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args);
