@@ -1,0 +1,110 @@
+using NativeEE.Kernels;
+using NativeEE.Batching;
+
+namespace NativeEE.Model;
+
+/// <summary>
+/// One BERT encoder layer (Vaswani et al. 2017, post-LayerNorm as in BERT): self-attention with a fused Q/K/V
+/// projection, output projection + residual + LayerNorm, feed-forward (GELU) + residual + LayerNorm.
+/// </summary>
+internal sealed class EncoderLayer
+{
+    readonly int _hidden, _intermediate, _heads, _headDim;
+    readonly float _eps;
+    readonly PackedMatrix _qkv, _attentionOut, _up, _down;
+    readonly float[] _qkvBias, _attentionOutBias, _attentionNormGamma, _attentionNormBeta;
+    readonly float[] _upBias, _downBias, _outputNormGamma, _outputNormBeta;
+
+    public EncoderLayer(ModelConfig config, TensorSource tensors, string prefix)
+    {
+        int h = config.HiddenSize, ff = config.IntermediateSize;
+        _hidden = h;
+        _intermediate = ff;
+        _heads = config.NumAttentionHeads;
+        _headDim = config.HeadDim;
+        _eps = config.LayerNormEps;
+        const string H = "hidden_size", HI = "hidden_size, intermediate_size";
+
+        // Q, K and V share their input, so one [3H, H] GEMM replaces three; the attention kernel reads
+        // each token's row as [Q heads | K heads | V heads].
+        var qkv = new float[3 * h * h];
+        _qkvBias = new float[3 * h];
+        string[] parts = ["query", "key", "value"];
+        for (int p = 0; p < 3; p++)
+        {
+            tensors.Read($"{prefix}attention.self.{parts[p]}.weight", H, h, h).CopyTo(qkv.AsSpan(p * h * h));
+            tensors.Read($"{prefix}attention.self.{parts[p]}.bias", H, h).CopyTo(_qkvBias.AsSpan(p * h));
+        }
+        _qkv = Gemm.Pack(qkv, 3 * h, h);
+
+        _attentionOut = Gemm.Pack(tensors.Read($"{prefix}attention.output.dense.weight", H, h, h), h, h);
+        _attentionOutBias = tensors.Read($"{prefix}attention.output.dense.bias", H, h);
+        _attentionNormGamma = tensors.ReadEither($"{prefix}attention.output.LayerNorm.weight", $"{prefix}attention.output.LayerNorm.gamma", H, h);
+        _attentionNormBeta = tensors.ReadEither($"{prefix}attention.output.LayerNorm.bias", $"{prefix}attention.output.LayerNorm.beta", H, h);
+
+        _up = Gemm.Pack(tensors.Read($"{prefix}intermediate.dense.weight", HI, ff, h), ff, h);
+        _upBias = tensors.Read($"{prefix}intermediate.dense.bias", HI, ff);
+        _down = Gemm.Pack(tensors.Read($"{prefix}output.dense.weight", HI, h, ff), h, ff);
+        _downBias = tensors.Read($"{prefix}output.dense.bias", H, h);
+        _outputNormGamma = tensors.ReadEither($"{prefix}output.LayerNorm.weight", $"{prefix}output.LayerNorm.gamma", H, h);
+        _outputNormBeta = tensors.ReadEither($"{prefix}output.LayerNorm.bias", $"{prefix}output.LayerNorm.beta", H, h);
+    }
+
+    /// <summary>
+    /// hidden[T, H] → hidden[T, H] in place, for the packed sequences <paramref name="offsets"/> (T = offsets[^1]).
+    /// </summary>
+    public void Forward(Span<float> hidden, ReadOnlySpan<int> offsets, InferenceScratch s, WorkerPool pool)
+    {
+        int rows = offsets[^1], h = _hidden;
+        var x = hidden[..(rows * h)];
+        var qkv = s.Qkv.AsSpan(0, rows * 3 * h);
+        var context = s.Context.AsSpan(0, rows * h);
+        var sum = s.Sum.AsSpan(0, rows * h);
+        var ffn = s.Ffn.AsSpan(0, rows * _intermediate);
+
+        Gemm.Multiply(x, rows, _qkv, _qkvBias, qkv, pool: pool);
+        Attention.Forward(qkv, offsets, _heads, _headDim, context, s.AttentionScratch, default, pool);
+        Gemm.Multiply(context, rows, _attentionOut, _attentionOutBias, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, rows, h, _attentionNormGamma, _attentionNormBeta, _eps, x);
+
+        Gemm.Multiply(x, rows, _up, _upBias, ffn, Epilogue.Gelu, pool: pool);
+        Gemm.Multiply(ffn, rows, _down, _downBias, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, rows, h, _outputNormGamma, _outputNormBeta, _eps, x);
+    }
+
+    /// <summary>
+    /// hidden[T, H] → cls[S, H]: the layer's output for each sequence's first ([CLS]) row only, S = offsets.Length − 1.
+    /// </summary>
+    /// <remarks>
+    /// After the last layer only [CLS] rows are read. Keys and values still need every token, but attention is
+    /// computed for the [CLS] query only, and the output projection and the feed-forward — three quarters of a
+    /// layer's work — run on one row per sequence. Every operation after attention is row-wise, so these rows
+    /// equal the full layer's.
+    /// </remarks>
+    public void ForwardFirstRows(ReadOnlySpan<float> hidden, ReadOnlySpan<int> offsets, Span<float> cls, InferenceScratch s, WorkerPool pool)
+    {
+        int rows = offsets[^1], seqs = offsets.Length - 1, h = _hidden;
+        var qkv = s.Qkv.AsSpan(0, rows * 3 * h);
+        var clsContext = s.ClsContext.AsSpan(0, seqs * h);
+        var x = cls[..(seqs * h)];
+        Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias, qkv, pool: pool);
+        Attention.ForwardFirstToken(qkv, offsets, _heads, _headDim, clsContext, s.AttentionScratch, default, pool);
+        GatherFirstRows(hidden, offsets, h, x);
+
+        var sum = s.ClsSum.AsSpan(0, seqs * h);
+        var ffn = s.Ffn.AsSpan(0, seqs * _intermediate);
+        Gemm.Multiply(clsContext, seqs, _attentionOut, _attentionOutBias, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, seqs, h, _attentionNormGamma, _attentionNormBeta, _eps, x);
+
+        Gemm.Multiply(x, seqs, _up, _upBias, ffn, Epilogue.Gelu, pool: pool);
+        Gemm.Multiply(ffn, seqs, _down, _downBias, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, seqs, h, _outputNormGamma, _outputNormBeta, _eps, x);
+    }
+
+    /// <summary>rows[T, width] → first[S, width]: row offsets[b] of every sequence b.</summary>
+    internal static void GatherFirstRows(ReadOnlySpan<float> rows, ReadOnlySpan<int> offsets, int width, Span<float> first)
+    {
+        for (int b = 0; b + 1 < offsets.Length; b++)
+            rows.Slice(offsets[b] * width, width).CopyTo(first.Slice(b * width, width));
+    }
+}
