@@ -108,7 +108,8 @@ public class AttentionTests
     [Theory, MemberData(nameof(Shapes))]
     public void KeyMaskMatchesTheOracleAndExcludesMaskedKeys(IsaPath path, int heads, int dim)
     {
-        var (qkv, offsets) = Batch(Lengths, heads, dim, seed: heads * 10 + dim + 1);
+        // Lengths of every block-edge kind but not 128 (the unmasked test has it): keeps the oracle cheap under emulation.
+        var (qkv, offsets) = Batch([1, 3, 17, 33, 50], heads, dim, seed: heads * 10 + dim + 1);
         // HF-style additive mask: 0, a large negative, float.MinValue and −∞, never on a sequence's first token.
         var rng = new Random(dim);
         var mask = new float[offsets[^1]];
