@@ -190,22 +190,22 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new ArgumentException($"{Path}: tensor '{name}' has {info.ElementCount} elements but destination holds {destination.Length}", nameof(destination));
         switch (info.DType)
         {
-            case SafetensorsDType.F32: Span<float>(info).CopyTo(destination); break;
-            case SafetensorsDType.F16: HalfConversions.Float16ToSingle(Span<Half>(info), destination); break;
-            case SafetensorsDType.BF16: HalfConversions.BFloat16ToSingle(Span<ushort>(info), destination); break;
-            case SafetensorsDType.F8_E4M3: Float8.E4M3ToSingle(Span<byte>(info), destination); break;
-            case SafetensorsDType.F8_E5M2: Float8.E5M2ToSingle(Span<byte>(info), destination); break;
-            case SafetensorsDType.F64: Widen(Span<double>(info), destination); break;
-            case SafetensorsDType.I8: Widen(Span<sbyte>(info), destination); break;
-            case SafetensorsDType.U8: Widen(Span<byte>(info), destination); break;
-            case SafetensorsDType.I16: Widen(Span<short>(info), destination); break;
-            case SafetensorsDType.U16: Widen(Span<ushort>(info), destination); break;
-            case SafetensorsDType.I32: Widen(Span<int>(info), destination); break;
-            case SafetensorsDType.U32: Widen(Span<uint>(info), destination); break;
-            case SafetensorsDType.I64: Widen(Span<long>(info), destination); break;
-            case SafetensorsDType.U64: Widen(Span<ulong>(info), destination); break;
+            case SafetensorsDType.F32: Elements<float>(info).CopyTo(destination); break;
+            case SafetensorsDType.F16: HalfConversions.Float16ToSingle(Elements<Half>(info), destination); break;
+            case SafetensorsDType.BF16: HalfConversions.BFloat16ToSingle(Elements<ushort>(info), destination); break;
+            case SafetensorsDType.F8_E4M3: Float8.E4M3ToSingle(Elements<byte>(info), destination); break;
+            case SafetensorsDType.F8_E5M2: Float8.E5M2ToSingle(Elements<byte>(info), destination); break;
+            case SafetensorsDType.F64: Widen(Elements<double>(info), destination); break;
+            case SafetensorsDType.I8: Widen(Elements<sbyte>(info), destination); break;
+            case SafetensorsDType.U8: Widen(Elements<byte>(info), destination); break;
+            case SafetensorsDType.I16: Widen(Elements<short>(info), destination); break;
+            case SafetensorsDType.U16: Widen(Elements<ushort>(info), destination); break;
+            case SafetensorsDType.I32: Widen(Elements<int>(info), destination); break;
+            case SafetensorsDType.U32: Widen(Elements<uint>(info), destination); break;
+            case SafetensorsDType.I64: Widen(Elements<long>(info), destination); break;
+            case SafetensorsDType.U64: Widen(Elements<ulong>(info), destination); break;
             case SafetensorsDType.BOOL:
-                ReadOnlySpan<byte> flags = Span<byte>(info);
+                ReadOnlySpan<byte> flags = Elements<byte>(info);
                 for (int i = 0; i < flags.Length; i++) destination[i] = flags[i] != 0 ? 1f : 0f;
                 break;
             default: throw new UnreachableException();
@@ -222,7 +222,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _map.Dispose();
     }
 
-    ReadOnlySpan<T> Span<T>(TensorInfo info) where T : unmanaged => new(_data + info.DataBegin, (int)info.ElementCount);
+    ReadOnlySpan<T> Elements<T>(TensorInfo info) where T : unmanaged => new(_data + info.DataBegin, (int)info.ElementCount);
 
     static void Widen<T>(ReadOnlySpan<T> source, Span<float> destination) where T : unmanaged, System.Numerics.INumberBase<T>
     {

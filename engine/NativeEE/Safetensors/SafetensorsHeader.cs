@@ -28,7 +28,7 @@ internal static class SafetensorsHeader
     public static (TensorInfo[] Tensors, Dictionary<string, string> Metadata) Parse(ReadOnlySpan<byte> header, long dataSize, string path)
     {
         if (!Utf8.IsValid(header))
-            throw Fail(path, null, SafetensorsRule.HeaderNotUtf8, "header is not valid UTF-8");
+            throw Fail(path, null, SafetensorsRule.HeaderNotUtf8, $"header is not valid UTF-8 (first bad byte at header offset {FirstInvalidUtf8(header)})");
         if (header.IsEmpty || header[0] != (byte)'{')
             throw Fail(path, null, SafetensorsRule.HeaderStart,
                 header.IsEmpty ? "header is empty (N = 0); it must be a JSON object" : $"header must start with '{{' (a JSON object), found byte 0x{header[0]:X2}");
@@ -243,6 +243,14 @@ internal static class SafetensorsHeader
             count *= d;
         }
         return count;
+    }
+
+    static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        int offset = 0;
+        while (System.Text.Rune.DecodeFromUtf8(text[offset..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            offset += consumed;
+        return offset;
     }
 
     static string Raw(ref Utf8JsonReader reader) => System.Text.Encoding.UTF8.GetString(reader.ValueSpan);

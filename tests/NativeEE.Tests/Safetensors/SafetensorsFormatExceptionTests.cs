@@ -16,7 +16,7 @@ public class SafetensorsFormatExceptionTests
         ["N = 100 MiB + 1"] = new(() => Build("{}", headerLength: (100UL << 20) + 1), SafetensorsRule.HeaderTooLarge, null, "100 MiB"),
         ["N = 2^64 - 1"] = new(() => Build("{}", headerLength: ulong.MaxValue), SafetensorsRule.HeaderTooLarge, null, "18446744073709551615"),
         ["8 + N beyond file"] = new(() => Build("{}", dataBytes: 4, headerLength: 7), SafetensorsRule.HeaderBeyondFile, null, "the file has 14"),
-        ["header not UTF-8"] = new(() => Build([.. "{\"a"u8, 0xFF, .. "\":{}}"u8]), SafetensorsRule.HeaderNotUtf8, null, "UTF-8"),
+        ["header not UTF-8"] = new(() => Build([.. "{\"a"u8, 0xFF, .. "\":{}}"u8]), SafetensorsRule.HeaderNotUtf8, null, "first bad byte at header offset 3"),
         ["header N = 0"] = new(() => Build(""), SafetensorsRule.HeaderStart, null, "empty"),
         ["header starts with a space"] = new(() => Build(" {}"), SafetensorsRule.HeaderStart, null, "0x20"),
         ["header is an array"] = new(() => Build("[]"), SafetensorsRule.HeaderStart, null, "0x5B"),
