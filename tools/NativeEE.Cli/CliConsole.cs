@@ -52,3 +52,24 @@ public sealed class CliConsole
         return console;
     }
 }
+
+/// <summary>Plain lines straight to standard output, tables through Spectre (same writer, so order is kept).</summary>
+internal sealed class Report(CliConsole console)
+{
+    readonly IAnsiConsole _tables = console.CreateOutConsole();
+
+    public void WriteLine(string line) => console.Out.WriteLine(line);
+
+    public void Table(Table table) => _tables.Write(table);
+}
+
+internal static class TableExtensions
+{
+    /// <summary>Adds a row of literal text (cells are not Spectre markup, so "[384, 384]" stays as it is).</summary>
+    public static Table AddTextRow(this Table table, params string[] cells)
+    {
+        var row = new Spectre.Console.Rendering.IRenderable[cells.Length];
+        for (int i = 0; i < cells.Length; i++) row[i] = new Text(cells[i]);
+        return table.AddRow(row);
+    }
+}

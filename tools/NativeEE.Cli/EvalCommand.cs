@@ -211,15 +211,15 @@ internal static class EvalCommand
     {
         var inv = CultureInfo.InvariantCulture;
         var ansi = console.CreateOutConsole();
-        ansi.WriteLine($"model  {model.Directory}: {model.NumLayers} layers, exits after layers {string.Join(",", model.ExitLayers.Select(l => l + 1))}; {model.Isa}, {model.Threads} threads");
-        ansi.WriteLine($"data   {data.Path}: {data.Count} texts, {s.Batch} per call; columns '{data.TextColumn}' (text), '{data.LabelColumn}' (label)");
-        ansi.WriteLine(string.Create(inv, $"full depth: accuracy {outcomes[0].FullDepthAccuracy:0.0000}; speed-up = full-depth time / policy time, both measured here, {s.Rounds} interleaved round{(s.Rounds == 1 ? "" : "s")}"));
+        console.Out.WriteLine($"model  {model.Directory}: {model.NumLayers} layers, exits after layers {string.Join(",", model.ExitLayers.Select(l => l + 1))}; {model.Isa}, {model.Threads} threads");
+        console.Out.WriteLine($"data   {data.Path}: {data.Count} texts, {s.Batch} per call; columns '{data.TextColumn}' (text), '{data.LabelColumn}' (label)");
+        console.Out.WriteLine(string.Create(inv, $"full depth: accuracy {outcomes[0].FullDepthAccuracy:0.0000}; speed-up = full-depth time / policy time, both measured here, {s.Rounds} interleaved round{(s.Rounds == 1 ? "" : "s")}"));
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("policy");
         foreach (var c in new[] { "accuracy", "Δ vs full (pts)", "mean layers", "layer speed-up", "measured speed-up", "ms/text" })
             table.AddColumn(new TableColumn(c).RightAligned());
         foreach (var o in outcomes)
-            table.AddRow(Markup.Escape(o.Spec), o.Accuracy.ToString("0.0000", inv), o.DropPoints.ToString("+0.00;-0.00;0.00", inv),
+            table.AddTextRow(o.Spec, o.Accuracy.ToString("0.0000", inv), o.DropPoints.ToString("+0.00;-0.00;0.00", inv),
                 o.MeanLayers.ToString("0.00", inv), o.LayerSpeedup.ToString("0.00", inv) + "×",
                 o.Measurement.MeasuredSpeedup.ToString("0.00", inv) + "×", o.MsPerText.ToString("0.000", inv));
         ansi.Write(table);
@@ -227,17 +227,17 @@ internal static class EvalCommand
         if (!s.Sweep)
             foreach (var o in outcomes)
             {
-                ansi.WriteLine($"exit histogram, {o.Spec} (layers run: texts)");
+                console.Out.WriteLine($"exit histogram, {o.Spec} (layers run: texts)");
                 var counts = o.Histogram();
                 int max = counts.Max();
                 for (int l = 0; l < counts.Length; l++)
                 {
                     int bar = max == 0 ? 0 : (int)Math.Round(40.0 * counts[l] / max);
-                    ansi.WriteLine(string.Create(inv, $"  {l + 1,2} │{new string('█', bar),-40} {counts[l],6} ({100.0 * counts[l] / data.Count,5:0.0}%)"));
+                    console.Out.WriteLine(string.Create(inv, $"  {l + 1,2} │{new string('█', bar),-40} {counts[l],6} ({100.0 * counts[l] / data.Count,5:0.0}%)"));
                 }
             }
-        if (plotPath is not null) ansi.WriteLine($"plot: {plotPath}");
-        if (svgPath is not null) ansi.WriteLine($"plot: {svgPath}");
+        if (plotPath is not null) console.Out.WriteLine($"plot: {plotPath}");
+        if (svgPath is not null) console.Out.WriteLine($"plot: {svgPath}");
     }
 
     static void WriteJson(TextWriter output, EarlyExitModel model, LabeledData data, Settings s, List<Outcome> outcomes, string? plotPath, string? svgPath)

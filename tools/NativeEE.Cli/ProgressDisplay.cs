@@ -11,6 +11,12 @@ internal interface IProgressSink
     void Report(double done);
 }
 
+/// <summary>Calls back on the reporting thread (System.Progress posts to the thread pool and may report after the work ended).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
 /// <summary>
 /// A progress bar on standard error when it is a terminal (Spectre.Console), otherwise plain lines — one per
 /// 10 % or per 5 s, whichever comes first — so logs and CI output stay readable.
