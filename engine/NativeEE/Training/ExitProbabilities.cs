@@ -70,6 +70,57 @@ public sealed class ExitProbabilities
     }
 
     /// <summary>
+    /// logits[N, E, C] of the exits at <paramref name="layers"/>[E] (the last one the final classifier, as
+    /// <c>EarlyExitModel.ComputeExitLogits</c> returns them) and labels[N] → the table (softmax per exit).
+    /// </summary>
+    public static ExitProbabilities FromLogits(IReadOnlyList<int> layers, int totalLayers, int classes, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        long rows = (long)labels.Length * layers.Count;
+        if (logits.Length != rows * classes)
+            throw new ArgumentException($"logits has {logits.Length} values; [N={labels.Length}, E={layers.Count}, C={classes}] needs {rows * classes}.", nameof(logits));
+        var probabilities = new float[logits.Length];
+        Softmax.Forward(logits, (int)rows, classes, probabilities);
+        return new ExitProbabilities(layers, totalLayers, classes, probabilities, labels.ToArray());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> at full depth over tokenIds[N] (e.g. from <see cref="FeatureSetBuilder.Tokenize"/>)
+    /// evaluating every exit head it has, <paramref name="batchSize"/> sequences per pass → the table for calibration.
+    /// <paramref name="progress"/> receives the number of samples done.
+    /// </summary>
+    public static ExitProbabilities FromModel(EarlyExitModel model, IReadOnlyList<int[]> tokenIds, IReadOnlyList<int> labels, int batchSize = 128,
+        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenIds);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int n = tokenIds.Count, e = model.ExitLayers.Count, c = model.Config.NumLabels;
+        if (labels.Count != n) throw new ArgumentException($"{labels.Count} labels for {n} sequences.", nameof(labels));
+        var logits = new float[(long)n * e * c];
+        var offsets = new int[batchSize + 1];
+        var tokens = new List<int>();
+        for (int start = 0; start < n; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(batchSize, n - start);
+            tokens.Clear();
+            for (int i = 0; i < count; i++)
+            {
+                offsets[i] = tokens.Count;
+                tokens.AddRange(tokenIds[start + i]);
+            }
+            offsets[count] = tokens.Count;
+            model.ComputeExitLogits(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens), offsets.AsSpan(0, count + 1),
+                logits.AsSpan(start * e * c, count * e * c));
+            progress?.Report(start + count);
+        }
+        var labelArray = labels.ToArray();
+        return FromLogits(model.ExitLayers, model.NumLayers, c, logits, labelArray);
+    }
+
+    /// <summary>
     /// Applies <paramref name="heads"/> (by layer; none at the last layer) to the set's [CLS] states and takes the model's
     /// final logits for the last exit; softmax gives the probabilities.
     /// </summary>

@@ -11,6 +11,36 @@ public delegate void LayerStateFunction(ReadOnlySpan<int> tokenIds, ReadOnlySpan
 public static class FeatureSetBuilder
 {
     /// <summary>
+    /// texts[N] and labels[N] → the feature set of <paramref name="model"/>'s frozen backbone: each text is
+    /// tokenized as the model does at inference, then run at full depth in batches of <paramref name="batchSize"/>.
+    /// The metadata records the model folder and the sample count (add the data file yourself to check a cache).
+    /// </summary>
+    public static FeatureSet Build(EarlyExitModel model, IReadOnlyList<string> texts, IReadOnlyList<int> labels, int batchSize = 128,
+        IReadOnlyDictionary<string, string>? metadata = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(texts);
+        var tokenIds = Tokenize(model, texts);
+        var m = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(metadata);
+        m.TryAdd("model", model.Directory);
+        m.TryAdd("samples", texts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Build(model.ComputeLayerStates, model.NumLayers, model.Config.HiddenSize, model.Config.NumLabels,
+            tokenIds, labels, batchSize, m, progress, cancellationToken);
+    }
+
+    /// <summary>texts[N] → token ids [N][T_i] ([CLS] … [SEP], truncated to the model's limit), as the model tokenizes at inference.</summary>
+    public static int[][] Tokenize(EarlyExitModel model, IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(texts);
+        var ids = new int[texts.Count][];
+        var buffer = new int[model.MaxTokens];
+        for (int i = 0; i < ids.Length; i++)
+            ids[i] = buffer.AsSpan(0, model.Tokenize(texts[i], buffer, out _)).ToArray();
+        return ids;
+    }
+
+    /// <summary>
     /// tokenIds[N] (each a full sequence, [CLS] … [SEP]) and labels[N] → the feature set, computed
     /// <paramref name="batchSize"/> sequences per call of <paramref name="compute"/> (which may use its own threads).
     /// <paramref name="progress"/> receives the number of samples done after each batch.

@@ -41,3 +41,26 @@ public class ExitProbabilitiesTests
         for (int k = 0; k < logits.Length; k++) Assert.Equal(Math.Exp(logits[k] - max) / sum, probabilities[k], 1e-6);
     }
 }
+
+/// <summary>The table computed by the real model, against the PyTorch reference logits of every exit.</summary>
+[Collection(NativeEE.Tests.Engine.MiniLmCollection.Name)]
+public class ExitProbabilitiesOnMiniLmTests(NativeEE.Tests.Engine.MiniLmFixture fixture)
+{
+    [Fact]
+    public void EveryExitsProbabilitiesMatchThePyTorchReference()
+    {
+        var reference = NativeEE.Tests.Engine.ReferenceData.Instance;
+        const int n = 10, c = 2;
+        var p = ExitProbabilities.FromModel(fixture.Model, reference.Ids.Take(n).ToList(), Enumerable.Repeat(0, n).ToList(), batchSize: 4,
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal([0, 1, 2, 3, 4, 5], p.Layers);
+        Assert.Equal(6, p.TotalLayers);
+        for (int i = 0; i < n; i++)
+            for (int e = 0; e < 6; e++)
+            {
+                float z0 = reference.LayerLogits[e][i * c], z1 = reference.LayerLogits[e][i * c + 1];
+                double p1 = 1 / (1 + Math.Exp(z0 - z1));
+                Assert.Equal(p1, p.Get(i, e)[1], 1e-5);
+            }
+    }
+}

@@ -77,3 +77,27 @@ public class FeatureSetBuilderTests
         public void Report(int value) => sink.Add(value);
     }
 }
+
+/// <summary>The builder on the real model, against the PyTorch reference states of the first test sentences.</summary>
+[Collection(NativeEE.Tests.Engine.MiniLmCollection.Name)]
+public class FeatureSetBuilderOnMiniLmTests(NativeEE.Tests.Engine.MiniLmFixture fixture)
+{
+    [Fact]
+    public void FeaturesFromTextsMatchThePyTorchReference()
+    {
+        var reference = NativeEE.Tests.Engine.ReferenceData.Instance;
+        const int n = 12, h = NativeEE.Tests.Engine.ReferenceData.Hidden, c = NativeEE.Tests.Engine.ReferenceData.Labels;
+        var texts = reference.Texts.Take(n).ToList();
+        var ids = FeatureSetBuilder.Tokenize(fixture.Model, texts);
+        for (int i = 0; i < n; i++) Assert.Equal(reference.Ids[i], ids[i]);
+
+        var set = FeatureSetBuilder.Build(fixture.Model, texts, Enumerable.Repeat(1, n).ToList(), batchSize: 5,
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal((n, 6, h, c), (set.Count, set.Layers, set.Hidden, set.Classes));
+        Assert.Equal(fixture.Model.Directory, set.Metadata["model"]);
+        for (int l = 0; l < 6; l++)
+            for (int k = 0; k < n * h; k++)
+                Assert.True(MathF.Abs(set.LayerStates(l).Span[k] - reference.Cls[l][k]) < 1e-4f, $"layer {l}, value {k}");
+        for (int k = 0; k < n * c; k++) Assert.True(MathF.Abs(set.FinalLogits.Span[k] - reference.LayerLogits[5][k]) < 1e-4f);
+    }
+}
