@@ -82,12 +82,16 @@ public sealed class ExitHeadTrainer
     {
         var o = Options;
         int n = train.Count, hidden = train.Hidden, classes = train.Classes;
-        var head = initial?.Clone() ?? ExitHead.CreateRandom(hidden, classes, o.Seed, 2 * layer);
+        float[] features = train.LayerStatesArray(layer);
+        var scaling = o.Standardize ? FeatureScaling.Fit(features, n, hidden) : null;
+        // While training, `head` reads standardised features; Raw() is the head the engine will run.
+        var head = initial is null ? ExitHead.CreateRandom(hidden, classes, o.Seed, 2 * layer)
+            : scaling is null ? initial.Clone() : scaling.ToStandardized(initial);
+        ExitHead Raw() => scaling is null ? head.Clone() : scaling.ToRaw(head);
         var shuffle = SeededRandom.Create(o.Seed, 2 * layer + 1);
         int batch = Math.Min(o.BatchSize, n);
         var backprop = new HeadBackprop(hidden, classes, batch);
         var optimizer = new HeadOptimizer(head, o);
-        float[] features = train.LayerStatesArray(layer);
         int[] labels = train.LabelsArray;
         float[] teacher = o.DistillAlpha < 1f ? train.FinalLogitsArray : [];
         int[] order = new int[n];
@@ -108,7 +112,7 @@ public sealed class ExitHeadTrainer
             {
                 ct.ThrowIfCancellationRequested();
                 int start = s * batch, count = Math.Min(batch, n - start);
-                double loss = backprop.Compute(head, features, order.AsSpan(start, count), labels, teacher, o.DistillAlpha, o.Temperature);
+                double loss = backprop.Compute(head, features, order.AsSpan(start, count), labels, teacher, o.DistillAlpha, o.Temperature, scaling);
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException($"Training of the layer-{layer} head diverged (loss {loss} in epoch {epoch}, batch {s + 1}); lower the learning rate.");
                 optimizer.Step(head, backprop, o.LearningRateAt(step++, totalSteps));
@@ -120,16 +124,17 @@ public sealed class ExitHeadTrainer
             double? devAccuracy = null;
             if (dev is not null)
             {
-                devAccuracy = devAccuracies[epoch - 1] = head.Accuracy(dev.LayerStatesArray(layer), dev.LabelsArray);
+                var raw = Raw();
+                devAccuracy = devAccuracies[epoch - 1] = raw.Accuracy(dev.LayerStatesArray(layer), dev.LabelsArray);
                 if (o.KeepBestEpoch && (best is null || devAccuracy > devAccuracies[selected - 1]))
                 {
-                    best = head.Clone();
+                    best = raw;
                     selected = epoch;
                 }
             }
             progress?.Report(new ExitTrainingProgress(layer, epoch, o.Epochs, batches, batches, losses[epoch - 1], devAccuracy));
         }
-        return new TrainedExit(layer, best ?? head, losses, devAccuracies, best is null ? o.Epochs : selected);
+        return new TrainedExit(layer, best ?? Raw(), losses, devAccuracies, best is null ? o.Epochs : selected);
     }
 
     /// <summary>The parallel loop over heads: work item i trains the head of layers[i].</summary>

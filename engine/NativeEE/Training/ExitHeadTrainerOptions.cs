@@ -74,6 +74,13 @@ public sealed record ExitHeadTrainerOptions
     /// <summary>Heads trained at once (one thread each; each head's arithmetic is single-threaded, so results do not depend on this).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Train each head on per-dimension standardised features and fold the scaling into the pooler afterwards
+    /// (the written head reads raw [CLS] states as usual). Early-layer [CLS] states vary by ~0.1% around a
+    /// near-constant vector; without this the early heads train poorly.
+    /// </summary>
+    public bool Standardize { get; init; } = true;
+
     /// <summary>With a dev set: keep each head's weights from the epoch with the best dev accuracy instead of the last epoch.</summary>
     public bool KeepBestEpoch { get; init; }
 
@@ -113,6 +120,7 @@ public sealed record ExitHeadTrainerOptions
             ["train.distill_alpha"] = DistillAlpha.ToString("R", inv),
             ["train.temperature"] = Temperature.ToString("R", inv),
             ["train.keep_best_epoch"] = KeepBestEpoch ? "true" : "false",
+            ["train.standardize"] = Standardize ? "true" : "false",
         };
         if (Optimizer == ExitOptimizer.Adam)
         {

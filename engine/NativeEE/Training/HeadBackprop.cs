@@ -50,12 +50,13 @@ internal sealed class HeadBackprop
     public float[] GradClassifierBias { get; }
 
     /// <summary>
-    /// features[N,H], rows[B] (indices into features), labels[N], teacherLogits[N,C] or empty →
+    /// features[N,H], rows[B] (indices into features), labels[N], teacherLogits[N,C] or empty; the head reads
+    /// (x − μ)·s when <paramref name="scaling"/> is given, raw x otherwise →
     /// mean loss over the batch; the gradients of that mean loss land in the Grad* arrays.
     /// Loss per row: α·CE(z, y) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)); α = 1 needs no teacher.
     /// </summary>
     public double Compute(ExitHead head, ReadOnlySpan<float> features, ReadOnlySpan<int> rows, ReadOnlySpan<int> labels,
-        ReadOnlySpan<float> teacherLogits, float alpha, float temperature)
+        ReadOnlySpan<float> teacherLogits, float alpha, float temperature, FeatureScaling? scaling = null)
     {
         int b = rows.Length, hd = _hidden, c = _classes;
         if (b < 1 || b > _maxBatch) throw new ArgumentOutOfRangeException(nameof(rows), b, $"Batch size must be in [1, {_maxBatch}].");
@@ -64,6 +65,15 @@ internal sealed class HeadBackprop
 
         var xb = _xb.AsSpan(0, b * hd);
         for (int i = 0; i < b; i++) features.Slice(rows[i] * hd, hd).CopyTo(xb.Slice(i * hd, hd));
+        if (scaling is not null)
+        {
+            float[] mean = scaling.Mean, scale = scaling.Scale;
+            for (int i = 0; i < b; i++)
+            {
+                var row = xb.Slice(i * hd, hd);
+                for (int j = 0; j < hd; j++) row[j] = (row[j] - mean[j]) * scale[j];
+            }
+        }
 
         // Forward: aᵀ = W1·Xbᵀ, h = tanh(a + b1), z = h·W2ᵀ + b2.
         var aT = _aT.AsSpan(0, hd * b);

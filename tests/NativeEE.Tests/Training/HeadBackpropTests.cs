@@ -8,14 +8,23 @@ public class HeadBackpropTests
     static readonly int[] Rows = [5, 2, 6, 0];
 
     [Theory]
-    [InlineData(1f, 1f)]      // plain cross-entropy
-    [InlineData(0.3f, 2f)]    // CE + distillation at T = 2
-    [InlineData(0f, 0.5f)]    // distillation only, sharpening temperature
-    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature)
+    [InlineData(1f, 1f, false)]      // plain cross-entropy
+    [InlineData(0.3f, 2f, false)]    // CE + distillation at T = 2
+    [InlineData(0f, 0.5f, false)]    // distillation only, sharpening temperature
+    [InlineData(0.3f, 2f, true)]     // on standardised inputs
+    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature, bool standardize)
     {
         var (head, x, labels, teacher) = TinyProblem(seed: 3);
         var bp = new HeadBackprop(H, C, maxBatch: 8);
-        double loss = bp.Compute(head, x, Rows, labels, teacher, alpha, temperature);
+        var scaling = standardize ? FeatureScaling.Fit(x, N, H) : null;
+        double loss = bp.Compute(head, x, Rows, labels, teacher, alpha, temperature, scaling);
+        if (scaling is not null)
+        {
+            // The oracle reads the standardised rows directly.
+            x = (float[])x.Clone();
+            for (int i = 0; i < N; i++)
+                for (int j = 0; j < H; j++) x[i * H + j] = (x[i * H + j] - scaling.Mean[j]) * scaling.Scale[j];
+        }
 
         double[][] theta = [ToDouble(head.PoolerWeight), ToDouble(head.PoolerBias), ToDouble(head.ClassifierWeight), ToDouble(head.ClassifierBias)];
         float[][] analytic = [bp.GradPoolerWeight, bp.GradPoolerBias, bp.GradClassifierWeight, bp.GradClassifierBias];
