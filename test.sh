@@ -53,6 +53,8 @@ elif [ $has_avx512 = 1 ]; then native=Vector512
 elif [ $has_avx2 = 1 ]; then native=Vector256
 else native=Vector128; fi
 run_mode native "$native" "${all[@]}"
+# The CLI tests load the real model many times: natively only (the other ISA modes are covered by the engine tests).
+run_mode native "$native" tests/NativeEE.Cli.Tests
 
 if [ $quick = 0 ] && [ "$arch" = "x86_64" ]; then
   if [ $has_avx512 = 1 ]; then
@@ -65,6 +67,22 @@ fi
 if [ $quick = 0 ] && [ $arm64 = 1 ] && [ "$arch" = "x86_64" ]; then
   echo "== tests: arm64 kernel tests under qemu (expecting ISA path Vector128 = NEON)"
   bash .ci/test-arm64 "$results" || true # a run that did not finish leaves no TRX: counted below
+fi
+
+# The shipped binary: Native AOT with zero trim/AOT warnings, then classify on the shared model.
+echo "== publish: nee (Native AOT, linux-$( [ "$arch" = aarch64 ] && echo arm64 || echo x64))"
+aot_failed=0
+rid=linux-x64; [ "$arch" = "aarch64" ] && rid=linux-arm64
+if dotnet publish tools/NativeEE.Cli -c Release -r $rid -nologo -o "$root/artifacts/nee" > "$results/nee-publish.log" 2>&1; then
+  warnings=$(grep -cE ' warning [A-Z]+[0-9]+' "$results/nee-publish.log" || true)
+  echo "   nee published ($(du -h "$root/artifacts/nee/nee" | cut -f1)), $warnings trim/AOT warnings"
+  [ "$warnings" = 0 ] || aot_failed=1
+  label=$("$root/artifacts/nee/nee" classify --model "$shared/models/minilm-sst2-ee" "a gripping, funny film" | cut -d' ' -f1) || true
+  echo "   nee classify → ${label:-nothing}"
+  [ "$label" = "positive" ] || aot_failed=1
+else
+  tail -20 "$results/nee-publish.log"
+  aot_failed=1
 fi
 
 # Count from the TRX files (the real results), then print the one closing line.
@@ -84,10 +102,11 @@ for f in "$results"/*.trx; do
   passed=$((passed + p)); failed=$((failed + fl + er + to + ab))
   [ $nr -ge 0 ] || true
 done
-expected_files=2
+expected_files=3
 if [ $quick = 0 ] && [ "$arch" = "x86_64" ]; then
-  expected_files=$((2 + 2 + 1 + ($has_avx512 == 1 ? 2 : 0) + ($arm64 == 1 ? 1 : 0)))
+  expected_files=$((3 + 2 + 1 + ($has_avx512 == 1 ? 2 : 0) + ($arm64 == 1 ? 1 : 0)))
 fi
+failed=$((failed + aot_failed))
 if [ $files -lt $expected_files ]; then
   echo "error: expected $expected_files TRX result files, found $files (a test run crashed before writing results)"
   failed=$((failed + expected_files - files))
