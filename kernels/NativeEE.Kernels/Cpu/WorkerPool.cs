@@ -151,7 +151,9 @@ public sealed class WorkerPool : IDisposable
 
     void WorkerLoop()
     {
-        long seen = Volatile.Read(ref _ticket) >> (2 * CountBits);
+        // Generation 0 is "no loop yet", not whatever is published when this thread gets to run: a
+        // worker that starts after the first Run was published must still join that loop.
+        long seen = 0;
         while (true)
         {
             seen = WaitForNextLoop(seen);
