@@ -89,7 +89,7 @@ internal sealed class E2eOptions
             SkipBertBase = skipBert,
             Profile = profile,
             Out = output is null ? null : Path.GetFullPath(output),
-            CommandLine = "NativeEE.Bench e2e " + string.Join(' ', args),
+            CommandLine = Environment.GetEnvironmentVariable("E2E_COMMAND") is { Length: > 0 } command ? command : "NativeEE.Bench e2e " + string.Join(' ', args),
         };
     }
 
