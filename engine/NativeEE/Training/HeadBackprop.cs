@@ -1,0 +1,184 @@
+using NativeEE.Kernels;
+
+namespace NativeEE.Training;
+
+/// <summary>
+/// Loss and parameter gradients of one <see cref="ExitHead"/> on a mini-batch, with the scratch they need.
+/// The features are frozen inputs, so no gradient flows back into them (heads are independent).
+/// </summary>
+/// <remarks>
+/// Both big products go through <see cref="Gemm"/> with the small batch matrix as the packed operand,
+/// so nothing H×H is repacked per step:
+/// forward aᵀ[H,B] = W1[H,H]·Xbᵀ, backward dW1[H,H] = δ1ᵀ[H,B]·(Xbᵀ[H,B])ᵀ.
+/// </remarks>
+internal sealed class HeadBackprop
+{
+    readonly int _hidden;
+    readonly int _classes;
+    readonly int _maxBatch;
+    readonly float[] _xb;    // [B,H] gathered rows
+    readonly float[] _xbT;   // [H,B]
+    readonly float[] _aT;    // [H,B] pooler pre-activation, transposed
+    readonly float[] _h;     // [B,H] tanh output
+    readonly float[] _z;     // [B,C] logits
+    readonly float[] _dz;    // [B,C]
+    readonly float[] _d1T;   // [H,B] δ1 = dL/da, transposed
+    readonly float[] _work;  // [4·C] per-row softmax scratch
+
+    public HeadBackprop(int hidden, int classes, int maxBatch)
+    {
+        _hidden = hidden;
+        _classes = classes;
+        _maxBatch = maxBatch;
+        _xb = new float[maxBatch * hidden];
+        _xbT = new float[maxBatch * hidden];
+        _aT = new float[maxBatch * hidden];
+        _h = new float[maxBatch * hidden];
+        _z = new float[maxBatch * classes];
+        _dz = new float[maxBatch * classes];
+        _d1T = new float[maxBatch * hidden];
+        _work = new float[4 * classes];
+        GradPoolerWeight = new float[hidden * hidden];
+        GradPoolerBias = new float[hidden];
+        GradClassifierWeight = new float[classes * hidden];
+        GradClassifierBias = new float[classes];
+    }
+
+    public float[] GradPoolerWeight { get; }
+    public float[] GradPoolerBias { get; }
+    public float[] GradClassifierWeight { get; }
+    public float[] GradClassifierBias { get; }
+
+    /// <summary>
+    /// features[N,H], rows[B] (indices into features), labels[N], teacherLogits[N,C] or empty; the head reads
+    /// (x − μ)·s when <paramref name="scaling"/> is given, raw x otherwise →
+    /// mean loss over the batch; the gradients of that mean loss land in the Grad* arrays.
+    /// Loss per row: α·CE(z, y) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)); α = 1 needs no teacher.
+    /// </summary>
+    public double Compute(ExitHead head, ReadOnlySpan<float> features, ReadOnlySpan<int> rows, ReadOnlySpan<int> labels,
+        ReadOnlySpan<float> teacherLogits, float alpha, float temperature, FeatureScaling? scaling = null)
+    {
+        int b = rows.Length, hd = _hidden, c = _classes;
+        if (b < 1 || b > _maxBatch) throw new ArgumentOutOfRangeException(nameof(rows), b, $"Batch size must be in [1, {_maxBatch}].");
+        bool distill = alpha < 1f;
+        if (distill && teacherLogits.IsEmpty) throw new ArgumentException("Distillation (α < 1) needs the teacher's logits.", nameof(teacherLogits));
+
+        var xb = _xb.AsSpan(0, b * hd);
+        for (int i = 0; i < b; i++) features.Slice(rows[i] * hd, hd).CopyTo(xb.Slice(i * hd, hd));
+        if (scaling is not null)
+        {
+            float[] mean = scaling.Mean, scale = scaling.Scale;
+            for (int i = 0; i < b; i++)
+            {
+                var row = xb.Slice(i * hd, hd);
+                for (int j = 0; j < hd; j++) row[j] = (row[j] - mean[j]) * scale[j];
+            }
+        }
+
+        // Forward: aᵀ = W1·Xbᵀ, h = tanh(a + b1), z = h·W2ᵀ + b2.
+        var aT = _aT.AsSpan(0, hd * b);
+        Gemm.Multiply(head.PoolerWeightArray, hd, Gemm.Pack(xb, b, hd), default, aT);
+        var h = _h.AsSpan(0, b * hd);
+        var b1 = head.PoolerBiasArray;
+        for (int j = 0; j < hd; j++)
+        {
+            float bias = b1[j];
+            var row = aT.Slice(j * b, b);
+            for (int i = 0; i < b; i++) h[i * hd + j] = row[i] + bias;
+        }
+        Activations.Tanh(h, h);
+        var z = _z.AsSpan(0, b * c);
+        Gemm.Multiply(h, b, Gemm.Pack(head.ClassifierWeightArray, c, hd), head.ClassifierBiasArray, z);
+
+        // Loss and dL/dz (of the batch mean).
+        var dz = _dz.AsSpan(0, b * c);
+        var logP = _work.AsSpan(0, c);
+        var logQ = _work.AsSpan(c, c);
+        var pt = _work.AsSpan(2 * c, c);
+        var logPt = _work.AsSpan(3 * c, c);
+        double loss = 0;
+        float invB = 1f / b, beta = 1f - alpha;
+        for (int i = 0; i < b; i++)
+        {
+            var zi = z.Slice(i * c, c);
+            var dzi = dz.Slice(i * c, c);
+            int y = labels[rows[i]];
+            if ((uint)y >= (uint)c) throw new ArgumentOutOfRangeException(nameof(labels), y, $"Label of row {rows[i]} is outside [0, {c}).");
+            float logZ = LogSoftmax(zi, 1f, logP);
+            double rowLoss = alpha * (logZ - zi[y]);
+            for (int k = 0; k < c; k++) dzi[k] = alpha * (MathF.Exp(logP[k]) - (k == y ? 1f : 0f));
+            if (distill)
+            {
+                LogSoftmax(zi, temperature, logQ);
+                LogSoftmax(teacherLogits.Slice(rows[i] * c, c), temperature, logPt);
+                double kl = 0;
+                for (int k = 0; k < c; k++)
+                {
+                    pt[k] = MathF.Exp(logPt[k]);
+                    if (pt[k] > 0) kl += pt[k] * (logPt[k] - logQ[k]);
+                    dzi[k] += beta * temperature * (MathF.Exp(logQ[k]) - pt[k]);
+                }
+                rowLoss += beta * temperature * temperature * kl;
+            }
+            for (int k = 0; k < c; k++) dzi[k] *= invB;
+            loss += rowLoss;
+        }
+
+        // Classifier gradients: dW2 = dzᵀ·h, db2 = Σ dz.
+        var gW2 = GradClassifierWeight.AsSpan();
+        var gb2 = GradClassifierBias.AsSpan();
+        gW2.Clear();
+        gb2.Clear();
+        for (int i = 0; i < b; i++)
+        {
+            var hi = h.Slice(i * hd, hd);
+            for (int k = 0; k < c; k++)
+            {
+                float d = dz[i * c + k];
+                gb2[k] += d;
+                var g = gW2.Slice(k * hd, hd);
+                for (int j = 0; j < hd; j++) g[j] += d * hi[j];
+            }
+        }
+
+        // δ1 = (dz·W2) ⊙ (1 − h²), stored transposed for the dW1 product; db1 = Σ δ1.
+        var d1T = _d1T.AsSpan(0, hd * b);
+        var w2 = head.ClassifierWeightArray;
+        var gb1 = GradPoolerBias.AsSpan();
+        for (int j = 0; j < hd; j++)
+        {
+            float sum = 0;
+            for (int i = 0; i < b; i++)
+            {
+                float dh = 0;
+                for (int k = 0; k < c; k++) dh += dz[i * c + k] * w2[k * hd + j];
+                float hij = h[i * hd + j];
+                float d = dh * (1f - hij * hij);
+                d1T[j * b + i] = d;
+                sum += d;
+            }
+            gb1[j] = sum;
+        }
+
+        // dW1 = δ1ᵀ·Xb = d1T[H,B] · (XbT[H,B])ᵀ.
+        var xbT = _xbT.AsSpan(0, hd * b);
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < hd; j++) xbT[j * b + i] = xb[i * hd + j];
+        Gemm.Multiply(d1T, hd, Gemm.Pack(xbT, hd, b), default, GradPoolerWeight);
+
+        return loss / b;
+    }
+
+    /// <summary>logits[C] / T → log-softmax into logp[C]; returns logsumexp of the scaled logits.</summary>
+    static float LogSoftmax(ReadOnlySpan<float> logits, float temperature, Span<float> logp)
+    {
+        float inv = 1f / temperature;
+        float max = float.NegativeInfinity;
+        for (int k = 0; k < logits.Length; k++) max = MathF.Max(max, logits[k] * inv);
+        double sum = 0;
+        for (int k = 0; k < logits.Length; k++) sum += Math.Exp(logits[k] * inv - max);
+        float lse = max + (float)Math.Log(sum);
+        for (int k = 0; k < logits.Length; k++) logp[k] = logits[k] * inv - lse;
+        return lse;
+    }
+}

@@ -1,0 +1,162 @@
+using NativeEE.Training;
+
+namespace NativeEE.Tests.Training;
+
+public class HeadBackpropTests
+{
+    const int H = 5, C = 3, N = 7;
+    static readonly int[] Rows = [5, 2, 6, 0];
+
+    [Theory]
+    [InlineData(1f, 1f, false)]      // plain cross-entropy
+    [InlineData(0.3f, 2f, false)]    // CE + distillation at T = 2
+    [InlineData(0f, 0.5f, false)]    // distillation only, sharpening temperature
+    [InlineData(0.3f, 2f, true)]     // on standardised inputs
+    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature, bool standardize)
+    {
+        var (head, x, labels, teacher) = TinyProblem(seed: 3);
+        var bp = new HeadBackprop(H, C, maxBatch: 8);
+        var scaling = standardize ? FeatureScaling.Fit(x, N, H) : null;
+        double loss = bp.Compute(head, x, Rows, labels, teacher, alpha, temperature, scaling);
+        if (scaling is not null)
+        {
+            // The oracle reads the standardised rows directly.
+            x = (float[])x.Clone();
+            for (int i = 0; i < N; i++)
+                for (int j = 0; j < H; j++) x[i * H + j] = (x[i * H + j] - scaling.Mean[j]) * scaling.Scale[j];
+        }
+
+        double[][] theta = [ToDouble(head.PoolerWeight), ToDouble(head.PoolerBias), ToDouble(head.ClassifierWeight), ToDouble(head.ClassifierBias)];
+        float[][] analytic = [bp.GradPoolerWeight, bp.GradPoolerBias, bp.GradClassifierWeight, bp.GradClassifierBias];
+        double oracleLoss = OracleLoss(theta, x, labels, teacher, alpha, temperature);
+        Assert.Equal(oracleLoss, loss, 1e-5);
+
+        const double eps = 1e-6;
+        for (int t = 0; t < 4; t++)
+        {
+            for (int i = 0; i < theta[t].Length; i++)
+            {
+                double keep = theta[t][i];
+                theta[t][i] = keep + eps;
+                double up = OracleLoss(theta, x, labels, teacher, alpha, temperature);
+                theta[t][i] = keep - eps;
+                double down = OracleLoss(theta, x, labels, teacher, alpha, temperature);
+                theta[t][i] = keep;
+                double numeric = (up - down) / (2 * eps);
+                double tolerance = 2e-5 + 1e-3 * Math.Abs(numeric);
+                Assert.True(Math.Abs(analytic[t][i] - numeric) <= tolerance,
+                    $"tensor {t}, element {i}: analytic {analytic[t][i]} vs finite difference {numeric}");
+            }
+        }
+    }
+
+    [Fact]
+    public void AlphaOneIgnoresTheTeacherAndEqualsPlainCrossEntropy()
+    {
+        var (head, x, labels, teacher) = TinyProblem(seed: 4);
+        var withTeacher = new HeadBackprop(H, C, 8);
+        var plain = new HeadBackprop(H, C, 8);
+        double a = withTeacher.Compute(head, x, Rows, labels, teacher, alpha: 1f, temperature: 3f);
+        double b = plain.Compute(head, x, Rows, labels, default, alpha: 1f, temperature: 1f);
+        Assert.Equal(b, a);
+        Assert.Equal(plain.GradPoolerWeight, withTeacher.GradPoolerWeight);
+        Assert.Equal(plain.GradClassifierBias, withTeacher.GradClassifierBias);
+        // And plain CE is what a double oracle says it is.
+        double[][] theta = [ToDouble(head.PoolerWeight), ToDouble(head.PoolerBias), ToDouble(head.ClassifierWeight), ToDouble(head.ClassifierBias)];
+        Assert.Equal(OracleLoss(theta, x, labels, teacher, 1, 1), b, 1e-5);
+    }
+
+    [Fact]
+    public void DistillingFromItsOwnLogitsHasZeroLossAndGradient()
+    {
+        var (head, x, labels, _) = TinyProblem(seed: 5);
+        var own = new float[N * C];
+        head.ComputeLogits(x, N, own);
+        var bp = new HeadBackprop(H, C, 8);
+        double loss = bp.Compute(head, x, Rows, labels, own, alpha: 0f, temperature: 2f);
+        Assert.True(Math.Abs(loss) < 1e-6, $"KL(p ‖ p) should be 0, got {loss}");
+        Assert.All(bp.GradPoolerWeight, g => Assert.True(Math.Abs(g) < 1e-6, $"gradient {g}"));
+        Assert.All(bp.GradClassifierWeight, g => Assert.True(Math.Abs(g) < 1e-6, $"gradient {g}"));
+    }
+
+    [Fact]
+    public void DistillationWithoutTeacherOrBadLabelsIsRejected()
+    {
+        var (head, x, labels, _) = TinyProblem(seed: 6);
+        var bp = new HeadBackprop(H, C, 8);
+        Assert.Throws<ArgumentException>(() => bp.Compute(head, x, Rows, labels, default, 0.5f, 1f));
+        labels[2] = C;
+        Assert.Throws<ArgumentOutOfRangeException>(() => bp.Compute(head, x, Rows, labels, default, 1f, 1f));
+    }
+
+    static (ExitHead Head, float[] X, int[] Labels, float[] Teacher) TinyProblem(int seed)
+    {
+        var rng = new Random(seed);
+        // Weights larger than nn.Linear's init so tanh is well into its non-linear range.
+        var head = new ExitHead(H, C, Fill(rng, H * H, 1.2f), Fill(rng, H, 0.5f), Fill(rng, C * H, 1.5f), Fill(rng, C, 0.5f));
+        var labels = new int[N];
+        for (int i = 0; i < N; i++) labels[i] = rng.Next(C);
+        return (head, Fill(rng, N * H, 1f), labels, Fill(rng, N * C, 2f));
+    }
+
+    static float[] Fill(Random rng, int n, float scale)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = scale * SyntheticFeatures.Gaussian(rng);
+        return a;
+    }
+
+    static double[] ToDouble(ReadOnlySpan<float> a)
+    {
+        var d = new double[a.Length];
+        for (int i = 0; i < a.Length; i++) d[i] = a[i];
+        return d;
+    }
+
+    /// <summary>Independent double-precision loss: mean over Rows of α·CE + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)).</summary>
+    static double OracleLoss(double[][] theta, float[] x, int[] labels, float[] teacher, double alpha, double temperature)
+    {
+        double[] w1 = theta[0], b1 = theta[1], w2 = theta[2], b2 = theta[3];
+        double total = 0;
+        foreach (int r in Rows)
+        {
+            var h = new double[H];
+            for (int j = 0; j < H; j++)
+            {
+                double a = b1[j];
+                for (int k = 0; k < H; k++) a += w1[j * H + k] * x[r * H + k];
+                h[j] = Math.Tanh(a);
+            }
+            var z = new double[C];
+            for (int c = 0; c < C; c++)
+            {
+                z[c] = b2[c];
+                for (int j = 0; j < H; j++) z[c] += w2[c * H + j] * h[j];
+            }
+            double ce = LogSumExp(z, 1) - z[labels[r]];
+            double kl = 0;
+            if (alpha < 1)
+            {
+                var t = new double[C];
+                for (int c = 0; c < C; c++) t[c] = teacher[r * C + c];
+                double lseT = LogSumExp(t, temperature), lseZ = LogSumExp(z, temperature);
+                for (int c = 0; c < C; c++)
+                {
+                    double logP = t[c] / temperature - lseT, logQ = z[c] / temperature - lseZ;
+                    kl += Math.Exp(logP) * (logP - logQ);
+                }
+            }
+            total += alpha * ce + (1 - alpha) * temperature * temperature * kl;
+        }
+        return total / Rows.Length;
+    }
+
+    static double LogSumExp(double[] v, double temperature)
+    {
+        double max = double.NegativeInfinity;
+        foreach (double e in v) max = Math.Max(max, e / temperature);
+        double s = 0;
+        foreach (double e in v) s += Math.Exp(e / temperature - max);
+        return max + Math.Log(s);
+    }
+}
