@@ -40,7 +40,7 @@ internal sealed class E2eReport(E2eOptions options)
         Line("|---|---|");
         Line($"| CPU | {MachineFacts.CpuModel()}, {Environment.ProcessorCount} logical cores |");
         Line($"| kernels' ISA path | {Isa.Description} |");
-        Line($"| FMA peak (measured in this run: {FmaPeak.Lanes}-lane FMA chains, all threads at once, best of 5 at the start and 5 at the end) | " +
+        Line($"| FMA peak (measured in this run: {CpuTimeFmaPeak.Lanes}-lane FMA chains, all threads at once, best of 5 at the start and 5 at the end) | " +
              string.Join("; ", Peak.OrderBy(p => p.Key).Select(p => $"{p.Key} thread{(p.Key > 1 ? "s" : "")}: {F(p.Value, "0.0")} GFLOP/s")) + " |");
         Line($"| runtimes | {MachineFacts.Runtime}; ONNX Runtime {OrtSessions.Version} (CPU provider, ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1, sequential) |");
         Line($"| OS | {MachineFacts.Os} |");
@@ -68,6 +68,9 @@ internal sealed class E2eReport(E2eOptions options)
              $"{options.Repeats} passes. Full-depth work: {F(gflopPerPass / set.Count, "0.000")} GFLOP per sentence on average (no padding counted). " +
              $"Full depth NativeEE vs ORT: {e.Parity.Disagreements} label disagreements, max |Δlogit| {F(e.Parity.MaxLogitDiff, "0.0e0")}.");
         Line();
+        if (e.Calibrated is { } shipped) Line($"- Calibrated policy, shipped heads: `{shipped.Policy.Spec}` — {shipped.Origin}.");
+        if (e.Trained is { } trained) Line($"- Calibrated policy, heads trained by `nee train-exits` ({options.Trained}): `{trained.Policy.Spec}` — {trained.Origin}.");
+        if (e.Calibrated is not null || e.Trained is not null) Line();
         Line(TimingNote);
         Line();
         Line("| threads | batch | engine | mode | wall ms / sentence, median (p90) | CPU ms / sentence | sentences/s | time vs ORT | speed-up vs ORT | accuracy | mean layers | GFLOP/s (% of peak) |");

@@ -17,8 +17,11 @@ internal sealed class EvalSetBench : IDisposable
     public EvalSet Set { get; private set; } = null!;
     public List<EvalPass> Passes { get; } = [];
     public (int Compared, int Different) TokenCheck { get; private set; }
-    public ExitPolicy? Calibrated { get; private set; }
-    public string? CalibratedSource { get; private set; }
+    /// <summary>The shipped heads' calibrated policy, if any.</summary>
+    public PolicySource? Calibrated { get; private set; }
+
+    /// <summary>Heads from <c>nee train-exits</c> (--trained) and their calibrated policy, if given.</summary>
+    public PolicySource? Trained { get; private set; }
     public int Layers { get; private set; }
     public ModelConfig Config { get; private set; } = null!;
 
@@ -29,13 +32,18 @@ internal sealed class EvalSetBench : IDisposable
     {
         string onnx = Path.Combine(o.Model, "model.onnx");
         var entropy = ExitPolicy.Parse(EntropySpec);
-        (Calibrated, CalibratedSource) = ResolvePolicy(o.Policy, o.Model);
+        var trained = new List<EarlyExitModel>();
 
         foreach (int threads in o.Threads)
         {
             var model = EarlyExitModel.Load(o.Model, new ModelOptions { Threads = threads });
             _models.Add(model);
             _sessions.Add(OrtSessions.Create(onnx, threads));
+            if (o.Trained is not null)
+            {
+                trained.Add(EarlyExitModel.Load(o.Trained, new ModelOptions { Threads = threads }));
+                _models.Add(trained[^1]);
+            }
             if (Set is null)
             {
                 Config = model.Config;
@@ -46,12 +54,20 @@ internal sealed class EvalSetBench : IDisposable
             }
         }
 
+        // Calibrate on the fastest model (most threads); the policy is the same for every thread count.
+        var fastest = _models.Where(m => m.Directory == Path.GetFullPath(o.Model)).MaxBy(m => m.Threads)!;
+        Calibrated = PolicySource.Resolve(o.Policy, fastest, o.CalibrateOn, o.CalibrateKind, o.MaxDrop, log);
+        if (trained.Count > 0)
+            Trained = PolicySource.Resolve(null, trained.MaxBy(m => m.Threads)!, o.CalibrateOn, o.CalibrateKind, o.MaxDrop, log);
+        if (Calibrated is not null) log($"calibrated policy (shipped heads): {Calibrated.Policy.Spec} — {Calibrated.Origin}");
+        if (Trained is not null) log($"calibrated policy (trained heads): {Trained.Policy.Spec} — {Trained.Origin}");
+
         // Per-sample exit layers decide how deep each batch of the "all agree" baseline runs.
         var exitLayers = ExitLayers(_models[0], entropy);
 
         for (int ti = 0; ti < o.Threads.Length; ti++)
         {
-            var model = _models[ti];
+            var model = _models.First(m => m.Directory == Path.GetFullPath(o.Model) && m.Threads == o.Threads[ti]);
             foreach (int batch in o.Batches)
             {
                 Passes.Add(new OrtEvalPass(_sessions[ti], o.Threads[ti], Layers, Config.NumLabels, Set, batch));
@@ -60,7 +76,9 @@ internal sealed class EvalSetBench : IDisposable
                 if (batch > 1)
                     Passes.Add(NativeEvalPass.AllAgree(model, EntropySpec + " all-agree baseline", Set, batch, exitLayers));
                 if (Calibrated is not null)
-                    Passes.Add(NativeEvalPass.PerSample(model, $"{Calibrated.Spec} (calibrated) per-sample exit", Set, batch, Calibrated));
+                    Passes.Add(NativeEvalPass.PerSample(model, $"{Calibrated.Policy.Spec} (calibrated) per-sample exit", Set, batch, Calibrated.Policy));
+                if (Trained is not null)
+                    Passes.Add(NativeEvalPass.PerSample(trained[ti], $"trained heads, {Trained.Policy.Spec} (calibrated) per-sample exit", Set, batch, Trained.Policy));
             }
         }
 
@@ -100,24 +118,6 @@ internal sealed class EvalSetBench : IDisposable
             for (int k = 0; k < a.Length; k++) diff = Math.Max(diff, Math.Abs(a[k] - b[k]));
         }
         Parity = (disagreements, diff);
-    }
-
-    /// <summary>--policy as a spec, a nativeee-policy.json (or its folder); else the model folder's own policy file.</summary>
-    static (ExitPolicy?, string?) ResolvePolicy(string? argument, string modelDir)
-    {
-        if (argument is null)
-            return PolicyFile.TryLoad(modelDir) is { } own ? (own, Path.Combine(modelDir, PolicyFile.FileName)) : (null, null);
-        if (Directory.Exists(argument))
-            return (PolicyFile.TryLoad(argument) ?? throw new FileNotFoundException($"--policy {argument}: the folder has no {PolicyFile.FileName}."),
-                Path.Combine(argument, PolicyFile.FileName));
-        if (File.Exists(argument))
-        {
-            if (!string.Equals(Path.GetFileName(argument), PolicyFile.FileName, StringComparison.Ordinal))
-                throw new ArgumentException($"--policy {argument}: a policy file must be named {PolicyFile.FileName}.");
-            string dir = Path.GetDirectoryName(Path.GetFullPath(argument))!;
-            return (PolicyFile.TryLoad(dir)!, argument);
-        }
-        return (ExitPolicy.Parse(argument), "--policy " + argument);
     }
 
     public void Dispose()
