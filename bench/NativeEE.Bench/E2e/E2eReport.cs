@@ -275,6 +275,10 @@ internal sealed class E2eReport(E2eOptions options)
         }
     }
 
+    /// <summary>True when the 1-minute load average (first field) is above the core count.</summary>
+    static bool Busy(string load) =>
+        double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double l) && l > Environment.ProcessorCount;
+
     void RenderMethod()
     {
         Line("## Method");
@@ -283,6 +287,10 @@ internal sealed class E2eReport(E2eOptions options)
              "preallocated input and output `OrtValue`s; NativeEE gets the pre-tokenized batch call (`Classify(tokenIds, offsets, results, policy)`).");
         Line("- Each timed round runs every configuration once, the order rotated per round, so load from other processes spreads over all of them.");
         Line("- Accuracy is each engine's own predictions on the whole set; \"mean layers\" counts encoder layers run per sentence.");
-        Line("- The FMA peak is measured in the same process right before the runs, over each thread's CPU time; \"% of peak\" uses the peak for the row's thread count.");
+        Line("- The FMA peak is measured in the same process at the start and the end, over each thread's CPU time; \"% of peak\" uses the peak for the row's thread count.");
+        if (Busy(LoadAtStart) || Busy(LoadAtEnd))
+            Line($"- The load average ({LoadAtStart} at the start, {LoadAtEnd} at the end) exceeded the {Environment.ProcessorCount} cores: other processes " +
+                 "held most of the CPU. 1-thread rows, compared on CPU time, stay meaningful; multi-thread rows are wall times that largely " +
+                 "measure the scheduler (a call runs only as fast as its slowest thread gets a core; ONNX Runtime's spinning workers suffer most), so treat them as indicative only.");
     }
 }
