@@ -290,7 +290,7 @@ internal sealed class E2eReport(E2eOptions options)
         Line("- The FMA peak is measured in the same process at the start and the end, over each thread's CPU time; \"% of peak\" uses the peak for the row's thread count.");
         if (Busy(LoadAtStart) || Busy(LoadAtEnd))
             Line($"- The load average ({LoadAtStart} at the start, {LoadAtEnd} at the end) exceeded the {Environment.ProcessorCount} cores: other processes " +
-                 "held most of the CPU. 1-thread rows, compared on CPU time, stay meaningful; multi-thread rows are wall times that largely " +
+                 "competed for the CPU. 1-thread rows, compared on CPU time, stay meaningful; multi-thread rows are wall times that largely " +
                  "measure the scheduler (a call runs only as fast as its slowest thread gets a core; ONNX Runtime's spinning workers suffer most), so treat them as indicative only.");
     }
 }
