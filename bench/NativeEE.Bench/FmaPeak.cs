@@ -32,11 +32,11 @@ public class FmaPeak
     [Benchmark]
     public float Chains() => Run(Width, Iterations);
 
-    static int Lanes(IsaPath path) => path switch { IsaPath.Vector512 => 16, IsaPath.Vector256 => 8, IsaPath.Vector128 => 4, _ => 1 };
+    internal static int Lanes(IsaPath path) => path switch { IsaPath.Vector512 => 16, IsaPath.Vector256 => 8, IsaPath.Vector128 => 4, _ => 1 };
 
-    static int ChainCount(IsaPath path) => path == IsaPath.Vector128 && AdvSimd.IsSupported ? ChainsNeon : ChainsX64;
+    internal static int ChainCount(IsaPath path) => path == IsaPath.Vector128 && AdvSimd.IsSupported ? ChainsNeon : ChainsX64;
 
-    static float Run(IsaPath path, long iterations) => path switch
+    internal static float Run(IsaPath path, long iterations) => path switch
     {
         IsaPath.Vector512 => Chains512(iterations, 1.0001f),
         IsaPath.Vector256 => Chains256(iterations, 1.0001f),

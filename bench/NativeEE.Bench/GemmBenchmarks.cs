@@ -104,7 +104,7 @@ public class GemvBenchmarks
     [Benchmark]
     public void Multiply() => Gemm.Multiply(_x, 1, _packed!, default, _y);
 
-    static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var acc = Vector<float>.Zero;
         int i = 0;

@@ -128,19 +128,21 @@ public class AttentionTests
         Assert.Equal(actual, RunAttention(poked, offsets, heads, dim, mask, path));
     }
 
-    [Theory, MemberData(nameof(KernelVariants.All), MemberType = typeof(KernelVariants))]
-    public void FirstTokenOnlyEqualsTheFirstRowsOfTheFullResult(IsaPath path)
+    [Theory, MemberData(nameof(Shapes))]
+    public void FirstTokenOnlyMatchesTheFirstRowsOfTheOracle(IsaPath path, int heads, int dim)
     {
-        const int heads = 12, dim = 32;
-        var (qkv, offsets) = Batch(Lengths, heads, dim, seed: 77);
+        // Its own kernel (dot-product scores, one output row), so compared with the oracle, not bit for bit with the full path.
+        var (qkv, offsets) = Batch([1, 3, 17, 33, 50], heads, dim, seed: heads * 10 + dim + 1);
         var mask = new float[offsets[^1]];
         mask[5] = -10000f;
-        float[] full = RunAttention(qkv, offsets, heads, dim, mask, path);
+        mask[40] = float.NegativeInfinity;
+        var (expect, scale) = Oracle(qkv, offsets, heads, dim, mask);
         float[] first = RunAttention(qkv, offsets, heads, dim, mask, path, firstTokenOnly: true);
         int hidden = heads * dim;
-        Assert.Equal(Lengths.Length * hidden, first.Length);
-        for (int b = 0; b < Lengths.Length; b++)
-            Assert.Equal(full.AsSpan(offsets[b] * hidden, hidden).ToArray(), first.AsSpan(b * hidden, hidden).ToArray());
+        Assert.Equal((offsets.Length - 1) * hidden, first.Length);
+        for (int b = 0; b + 1 < offsets.Length; b++)
+            KernelVariants.AssertClose(expect.AsSpan(offsets[b] * hidden, hidden), first.AsSpan(b * hidden, hidden), Tolerance,
+                scale.AsSpan(offsets[b] * hidden, hidden), $"first token of sequence {b}, {heads}×{dim} {path}");
     }
 
     [Theory, MemberData(nameof(KernelVariants.All), MemberType = typeof(KernelVariants))]
@@ -177,14 +179,20 @@ public class AttentionTests
         Attention.Forward(qkv, offsets, heads, dim, output, scratch, mask, pool);
         Attention.ForwardFirstToken(qkv, offsets, heads, dim, cls, scratch, mask, pool);
         Attention.Forward(qkv, offsets, heads, dim, output, scratch);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        // A real per-call allocation shows in every round; a one-off runtime allocation (tiering, a stub) in one at most.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3 && fewest != 0; round++)
         {
-            Attention.Forward(qkv, offsets, heads, dim, output, scratch, mask, pool);
-            Attention.ForwardFirstToken(qkv, offsets, heads, dim, cls, scratch, mask, pool);
-            Attention.Forward(qkv, offsets, heads, dim, output, scratch);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                Attention.Forward(qkv, offsets, heads, dim, output, scratch, mask, pool);
+                Attention.ForwardFirstToken(qkv, offsets, heads, dim, cls, scratch, mask, pool);
+                Attention.Forward(qkv, offsets, heads, dim, output, scratch);
+            }
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
     }
 
     [Fact]

@@ -11,7 +11,15 @@ internal sealed class E2eOptions
           --model DIR         early-exit model folder (default: <shared>/models/minilm-sst2-ee)
           --data FILE         labelled eval sentences, TSV sentence<TAB>label (default: <shared>/data/sst2/test.tsv)
           --policy SPEC|FILE  calibrated exit policy to measure too (a spec such as entropy:0.35, or a
-                              nativeee-policy.json); default: <model>/nativeee-policy.json when present
+                              nativeee-policy.json); default: <model>/nativeee-policy.json when present,
+                              else one calibrated here on --calibrate-on
+          --calibrate-on FILE labelled set to calibrate on when no policy is given (default: <shared>/data/sst2/dev.tsv;
+                              "none" to skip)
+          --calibrate-kind K  policy family to calibrate: entropy (default), normentropy, maxprob, margin,
+                              patience, pcee, or all (the fastest of every family)
+          --max-drop POINTS   accuracy loss allowed vs full depth when calibrating (default 1)
+          --trained DIR       a model folder with heads from `nee train-exits --model-out DIR`: measured too, with
+                              its nativeee-policy.json or a policy calibrated as above
           --bert-base DIR     folder written by ../shared/tools/make-bert-base.sh
                               (default: $NATIVEEE_BERT_BASE or <repo>/../out/bert-base; skipped when absent)
           --threads LIST      thread counts (default 1,2)
@@ -28,6 +36,10 @@ internal sealed class E2eOptions
     public required string Model { get; init; }
     public required string Data { get; init; }
     public string? Policy { get; init; }
+    public string? CalibrateOn { get; init; }
+    public string CalibrateKind { get; init; } = "entropy";
+    public double MaxDrop { get; init; } = 1;
+    public string? Trained { get; init; }
     public required string BertBase { get; init; }
     public int[] Threads { get; init; } = [1, 2];
     public int[] Batches { get; init; } = [1, 8, 32];
@@ -43,7 +55,9 @@ internal sealed class E2eOptions
     /// <summary>args → options; a bad argument → <see cref="ArgumentException"/> naming it.</summary>
     public static E2eOptions Parse(string[] args)
     {
-        string? shared = null, model = null, data = null, policy = null, bertBase = null, output = null;
+        string? shared = null, model = null, data = null, policy = null, bertBase = null, output = null, calibrateOn = null, trained = null;
+        string calibrateKind = "entropy";
+        double maxDrop = 1;
         int[] threads = [1, 2], batches = [1, 8, 32];
         int repeats = 5, bertRepeats = 15, maxSentences = int.MaxValue;
         bool skipShared = false, skipBert = false, profile = true;
@@ -57,6 +71,14 @@ internal sealed class E2eOptions
                 case "--model": model = Value(); break;
                 case "--data": data = Value(); break;
                 case "--policy": policy = Value(); break;
+                case "--calibrate-on": calibrateOn = Value(); break;
+                case "--calibrate-kind": calibrateKind = Value(); break;
+                case "--max-drop":
+                    string drop = Value();
+                    if (!double.TryParse(drop, NumberStyles.Float, CultureInfo.InvariantCulture, out maxDrop) || !(maxDrop >= 0))
+                        throw new ArgumentException($"--max-drop needs a number of points ≥ 0, got '{drop}'.");
+                    break;
+                case "--trained": trained = Value(); break;
                 case "--bert-base": bertBase = Value(); break;
                 case "--threads": threads = IntList(a, Value()); break;
                 case "--batches": batches = IntList(a, Value()); break;
@@ -79,6 +101,10 @@ internal sealed class E2eOptions
             Model = Path.GetFullPath(model ?? Path.Combine(shared, "models", "minilm-sst2-ee")),
             Data = Path.GetFullPath(data ?? Path.Combine(shared, "data", "sst2", "test.tsv")),
             Policy = policy,
+            CalibrateOn = calibrateOn == "none" ? null : Path.GetFullPath(calibrateOn ?? Path.Combine(shared, "data", "sst2", "dev.tsv")),
+            CalibrateKind = calibrateKind,
+            MaxDrop = maxDrop,
+            Trained = trained is null ? null : Path.GetFullPath(trained),
             BertBase = Path.GetFullPath(bertBase),
             Threads = threads,
             Batches = batches,
@@ -89,7 +115,7 @@ internal sealed class E2eOptions
             SkipBertBase = skipBert,
             Profile = profile,
             Out = output is null ? null : Path.GetFullPath(output),
-            CommandLine = "NativeEE.Bench e2e " + string.Join(' ', args),
+            CommandLine = Environment.GetEnvironmentVariable("E2E_COMMAND") is { Length: > 0 } command ? command : "NativeEE.Bench e2e " + string.Join(' ', args),
         };
     }
 

@@ -16,6 +16,7 @@ internal sealed class E2eReport(E2eOptions options)
     public List<BertBaseBench.Row>? BertBase { get; set; }
     public string? BertBaseSkipped { get; set; }
     public List<OpProfile.Result> Profiles { get; } = [];
+    public List<GemmSweep.Result> Sweeps { get; } = [];
 
     readonly StringBuilder _md = new();
     readonly List<(string Target, string Measured, string Goal, bool Met)> _targets = [];
@@ -39,7 +40,7 @@ internal sealed class E2eReport(E2eOptions options)
         Line("|---|---|");
         Line($"| CPU | {MachineFacts.CpuModel()}, {Environment.ProcessorCount} logical cores |");
         Line($"| kernels' ISA path | {Isa.Description} |");
-        Line($"| FMA peak (measured in this run: {FmaPeak.Lanes}-lane FMA chains, all threads at once, best of 5) | " +
+        Line($"| FMA peak (measured in this run: {CpuTimeFmaPeak.Lanes}-lane FMA chains, all threads at once, best of 5 at the start and 5 at the end) | " +
              string.Join("; ", Peak.OrderBy(p => p.Key).Select(p => $"{p.Key} thread{(p.Key > 1 ? "s" : "")}: {F(p.Value, "0.0")} GFLOP/s")) + " |");
         Line($"| runtimes | {MachineFacts.Runtime}; ONNX Runtime {OrtSessions.Version} (CPU provider, ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1, sequential) |");
         Line($"| OS | {MachineFacts.Os} |");
@@ -49,6 +50,7 @@ internal sealed class E2eReport(E2eOptions options)
         RenderBertBase();
         RenderTargets();
         RenderProfiles();
+        RenderSweeps();
         RenderMethod();
         return _md.ToString();
     }
@@ -66,6 +68,9 @@ internal sealed class E2eReport(E2eOptions options)
              $"{options.Repeats} passes. Full-depth work: {F(gflopPerPass / set.Count, "0.000")} GFLOP per sentence on average (no padding counted). " +
              $"Full depth NativeEE vs ORT: {e.Parity.Disagreements} label disagreements, max |Δlogit| {F(e.Parity.MaxLogitDiff, "0.0e0")}.");
         Line();
+        if (e.Calibrated is { } shipped) Line($"- Calibrated policy, shipped heads: `{shipped.Policy.Spec}` — {shipped.Origin}.");
+        if (e.Trained is { } trained) Line($"- Calibrated policy, heads trained by `nee train-exits` ({options.Trained}): `{trained.Policy.Spec}` — {trained.Origin}.");
+        if (e.Calibrated is not null || e.Trained is not null) Line();
         Line(TimingNote);
         Line();
         Line("| threads | batch | engine | mode | wall ms / sentence, median (p90) | CPU ms / sentence | sentences/s | time vs ORT | speed-up vs ORT | accuracy | mean layers | GFLOP/s (% of peak) |");
@@ -95,8 +100,12 @@ internal sealed class E2eReport(E2eOptions options)
         Line();
         Line("Throughput from " + (ThreadClock.IsCpuTime ? "CPU time at 1 thread, wall time at 2 threads" : "wall time") + ".");
         Line();
-        Line("| threads | batch | ORT full depth | NativeEE full depth | NativeEE all-agree | NativeEE per-sample exit | exit / full (goal ≥ 0.9 × layer ratio) | exit / ORT |");
-        Line("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line("\"Work ratio\" is the FLOP ratio of what the engine computes at full depth vs with per-sample exit: lower than the layer ratio, because " +
+             "at full depth the last layer runs attention, output projection and FFN for the [CLS] row only (about a quarter of a layer's work), " +
+             "a saving an early exit does not get.");
+        Line();
+        Line("| threads | batch | ORT full depth | NativeEE full depth | NativeEE all-agree | NativeEE per-sample exit | exit / full (goal ≥ 0.9 × layer ratio) | work ratio | exit / ORT |");
+        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var g in e.Passes.GroupBy(p => (p.Threads, p.Batch)))
         {
             var ort = g.OfType<OrtEvalPass>().First();
@@ -105,8 +114,9 @@ internal sealed class E2eReport(E2eOptions options)
             var agree = g.FirstOrDefault(p => p.Mode.EndsWith("all-agree baseline", StringComparison.Ordinal));
             double tOrt = Throughput(ort), tFull = Throughput(full), tExit = Throughput(exit), tAgree = agree is null ? double.NaN : Throughput(agree);
             double layerRatio = full.MeanLayers() / exit.MeanLayers();
+            double workRatio = EngineFlops(e, full) / EngineFlops(e, exit);
             Line($"| {g.Key.Threads} | {g.Key.Batch} | {F(tOrt, "0")} | {F(tFull, "0")} | {(agree is null ? "= per-sample" : $"{F(tAgree, "0")} ({F(agree.MeanLayers(), "0.00")} layers)")} | " +
-                 $"{F(tExit, "0")} ({F(exit.MeanLayers(), "0.00")} layers) | {F(tExit / tFull, "0.00")}× (layer ratio {F(layerRatio, "0.00")}) | {F(tExit / tOrt, "0.00")}× |");
+                 $"{F(tExit, "0")} ({F(exit.MeanLayers(), "0.00")} layers) | {F(tExit / tFull, "0.00")}× (layer ratio {F(layerRatio, "0.00")}) | {F(workRatio, "0.00")} | {F(tExit / tOrt, "0.00")}× |");
             if (g.Key.Batch == 8)
             {
                 _targets.Add(($"issue 9: batch-8 per-sample exit vs full depth, {g.Key.Threads} thread(s)", $"{F(tExit / tFull, "0.00")}× ({Basis(g.Key.Threads)})",
@@ -147,6 +157,13 @@ internal sealed class E2eReport(E2eOptions options)
     static string Basis(int threads) => UsesCpu(threads) ? "CPU" : "wall";
 
     static double Throughput(EvalPass p) => 1000 / PrimaryMs(p);
+
+    static double EngineFlops(EvalSetBench e, EvalPass p)
+    {
+        double sum = 0;
+        for (int i = 0; i < e.Set.Count; i++) sum += Flops.Engine(e.Config, e.Set.Ids[i].Length, p.LayersRun(i) - 1);
+        return sum;
+    }
 
     void RenderBertBase()
     {
@@ -233,6 +250,35 @@ internal sealed class E2eReport(E2eOptions options)
         }
     }
 
+    void RenderSweeps()
+    {
+        if (Sweeps.Count == 0) return;
+        double peak = PeakFor(1);
+        Line("## GEMM speed by rows M (1 thread): hot vs cold weights");
+        Line();
+        Line("`Gemm.Multiply` with bias on the models' projection shapes (N × K = output × input features). A sentence is M = its token count, " +
+             "a packed batch the sum of its sentences'. **hot**: the same weights every call (they stay in cache); **cold**: calls cycle through " +
+             "copies of the weights totalling 128 MiB, as a forward pass does (each layer has its own weights). Cells: GFLOP/s hot / cold " +
+             "(% of the 1-thread FMA peak cold), and the weight bytes streamed per second when cold.");
+        Line();
+        foreach (var sweep in Sweeps)
+        {
+            Line($"| {sweep.Model}: M | " + string.Join(" | ", sweep.Shapes.Select(x => x.Shape)) + " |");
+            Line("|---:|" + string.Concat(sweep.Shapes.Select(_ => "---:|")));
+            for (int i = 0; i < GemmSweep.Rows.Length; i++)
+                Line($"| {GemmSweep.Rows[i]} | " + string.Join(" | ", sweep.Shapes.Select(x =>
+                {
+                    var cell = x.Cells[i];
+                    return $"{F(cell.HotGflops, "0")} / {F(cell.ColdGflops, "0")} ({F(100 * cell.ColdGflops / peak, "0")} %), {F(cell.ColdWeightGBps, "0.0")} GB/s";
+                })) + " |");
+            Line();
+        }
+    }
+
+    /// <summary>True when the 1-minute load average (first field) is above the core count.</summary>
+    static bool Busy(string load) =>
+        double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double l) && l > Environment.ProcessorCount;
+
     void RenderMethod()
     {
         Line("## Method");
@@ -241,6 +287,10 @@ internal sealed class E2eReport(E2eOptions options)
              "preallocated input and output `OrtValue`s; NativeEE gets the pre-tokenized batch call (`Classify(tokenIds, offsets, results, policy)`).");
         Line("- Each timed round runs every configuration once, the order rotated per round, so load from other processes spreads over all of them.");
         Line("- Accuracy is each engine's own predictions on the whole set; \"mean layers\" counts encoder layers run per sentence.");
-        Line("- The FMA peak is measured in the same process right before the runs, over each thread's CPU time; \"% of peak\" uses the peak for the row's thread count.");
+        Line("- The FMA peak is measured in the same process at the start and the end, over each thread's CPU time; \"% of peak\" uses the peak for the row's thread count.");
+        if (Busy(LoadAtStart) || Busy(LoadAtEnd))
+            Line($"- The load average ({LoadAtStart} at the start, {LoadAtEnd} at the end) exceeded the {Environment.ProcessorCount} cores: other processes " +
+                 "competed for the CPU. 1-thread rows, compared on CPU time, stay meaningful; multi-thread rows are wall times that largely " +
+                 "measure the scheduler (a call runs only as fast as its slowest thread gets a core; ONNX Runtime's spinning workers suffer most), so treat them as indicative only.");
     }
 }

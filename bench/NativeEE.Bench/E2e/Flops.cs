@@ -26,6 +26,20 @@ internal static class Flops
 
     public static double Gemm(int m, int n, int k) => 2.0 * m * n * k;
 
+    /// <summary>
+    /// What NativeEE computes for one sequence of <paramref name="length"/> tokens that exits after 0-based layer
+    /// <paramref name="exitLayer"/>: full layers up to it, except that the model's last layer runs Q/K/V on every token
+    /// but attention, the output projection and the FFN for the [CLS] row only (ModelOptions.ClsOnlyLastLayer).
+    /// </summary>
+    public static double Engine(ModelConfig c, int length, int exitLayer)
+    {
+        int last = c.NumHiddenLayers - 1;
+        if (exitLayer < last) return (exitLayer + 1) * Layer(c, [length]);
+        double h = c.HiddenSize, ff = c.IntermediateSize;
+        double lastLayer = 2.0 * length * h * 3 * h + 4.0 * length * h + 2 * h * (h + 2 * ff);
+        return last * Layer(c, [length]) + lastLayer;
+    }
+
     public static double Attention(int headDimTimesHeads, ReadOnlySpan<int> lengths, bool firstTokenOnly)
     {
         double work = 0;

@@ -58,6 +58,11 @@ internal static unsafe class AttentionKernels
     [SkipLocalsInit]
     public static void Run<W, TV>(ref readonly Head head) where W : IVectorWidth<TV> where TV : struct
     {
+        if (head.Queries == 1)
+        {
+            FirstQuery<W, TV>(in head);
+            return;
+        }
         int len = head.Length, queries = head.Queries;
         int keyBlock = 2 * W.Count;
         int ld = RoundUp(len, keyBlock);
@@ -77,6 +82,46 @@ internal static unsafe class AttentionKernels
         for (; c + 2 * W.Count <= head.HeadDim; c += 2 * W.Count) WeightedValuesTwo<W, TV>(in head, s, ld, inv, c);
         for (; c + W.Count <= head.HeadDim; c += W.Count) WeightedValuesOne<W, TV>(in head, s, ld, inv, c);
         for (; c < head.HeadDim; c++) WeightedValuesOne<ScalarWidth, float>(in head, s, ld, inv, c);
+    }
+
+    /// <summary>
+    /// One query (the first-token path): a tile would be transposed for a single row, so the scores are
+    /// plain dot products over the head (vector FMAs, one horizontal sum per key), and P·V accumulates
+    /// one output row, a vector of columns at a time.
+    /// </summary>
+    static void FirstQuery<W, TV>(ref readonly Head head) where W : IVectorWidth<TV> where TV : struct
+    {
+        int w = W.Count, len = head.Length, dim = head.HeadDim, stride = head.Stride;
+        int ld = RoundUp(len, 2 * w);
+        float* row = head.Scratch;
+        float* q = head.Q;
+        float* k = head.K;
+        for (int j = 0; j < len; j++, k += stride)
+        {
+            TV acc = W.Create(0f);
+            int d = 0;
+            for (; d + w <= dim; d += w) acc = W.MultiplyAdd(W.Load(in *(q + d)), W.Load(in *(k + d)), acc);
+            float dot = W.Sum(acc);
+            for (; d < dim; d++) dot += q[d] * k[d];
+            row[j] = dot;
+        }
+        float max = ScaleMaskMax<W, TV>(ref *row, head.Mask, len, ld, head.Scale);
+        float inv = 1f / RowKernels.ExpSum<W, TV>(ref *row, ref *row, ld, max);
+        int c = 0;
+        for (; c + w <= dim; c += w)
+        {
+            TV acc = W.Create(0f);
+            float* v = head.V + c;
+            for (int j = 0; j < len; j++, v += stride) acc = W.MultiplyAdd(W.Create(row[j]), W.Load(in *v), acc);
+            W.Store(W.Multiply(acc, W.Create(inv)), ref *(head.Out + c));
+        }
+        for (; c < dim; c++)
+        {
+            float acc = 0f;
+            float* v = head.V + c;
+            for (int j = 0; j < len; j++, v += stride) acc += row[j] * *v;
+            head.Out[c] = acc * inv;
+        }
     }
 
     /// <summary>S[rows, ld] = Q·Kᵀ (unscaled) for the first <c>rows</c> queries (clamped to the last real one).</summary>

@@ -122,8 +122,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
     internal static void Run(in GemmArgs g, WorkerPool? pool)
     {
         int panels = Panels(g.N);
-        // Below ~4 MFLOP a single core finishes in tens of microseconds: waking a worker costs more than it saves.
-        if (pool is null || pool.Threads == 1 || (long)g.M * g.N * g.K < (1L << 21))
+        // Below ~2 M multiply-adds a core finishes in ~20 µs: waking a worker would cost more than it saves.
+        // Fewer than 8 rows count as 8: such products are bound by streaming W, not by the FMA rate.
+        if (pool is null || pool.Threads == 1 || (long)Math.Max(g.M, 8) * g.N * g.K < (1L << 21))
         {
             RunBlock(g, 0, new RowBlocks(g.M).Count, 0, panels);
             return;
