@@ -9,23 +9,25 @@ namespace NativeEE.Kernels;
 /// Sequences are short (8–128 tokens), so the whole score matrix S[L, L] of a head fits in L1/L2 and
 /// the work is organised like a tiny GEMM:
 /// <list type="number">
-/// <item>S = Q·Kᵀ: K is transposed one tile at a time (16 dims × one key block of 2 vectors) so that a
+/// <item>S = Q·Kᵀ: K is transposed one tile at a time (up to 64 dims × one key block of 2 vectors) so that a
 /// score row is built with broadcast-q × K-tile FMAs over whole vectors of keys; every tile is reused by
-/// all query rows, 4 rows at a time (8 accumulators: fits AVX2's 16 registers). No horizontal sums.</item>
-/// <item>Per query row: s·scale + mask, max, exp(s − max) and the sum (the row stays in scratch).</item>
-/// <item>O = P·V: 4 query rows × 2 vectors of the head's columns accumulate p·V rows with FMAs; the
+/// all query rows, 6 rows at a time (12 accumulators, enough independent FMAs to cover their latency on
+/// two FMA pipes, and 15 registers in all: fits AVX2). No horizontal sums.</item>
+/// <item>Per query row: s·scale + mask, max, exp(s − max) and the sum (the row stays in scratch; keys
+/// past L are set to −∞ so the exp pass has no scalar tail).</item>
+/// <item>O = P·V: 6 query rows × 2 vectors of the head's columns accumulate p·V rows with FMAs; the
 /// 1/sum is applied at the store. Columns left over (head sizes not a multiple of the width) take a
 /// one-vector and then a scalar pass of the same kernel.</item>
 /// </list>
 /// Rows past the last query (up to the row block) recompute the last row and are never stored, so no
-/// kernel has a ragged row edge; keys past L are zero in the tile and ignored by the softmax.
+/// kernel has a ragged row edge; keys past L are zero in the tile, −∞ after the mask, 0 after exp.
 /// </remarks>
 internal static unsafe class AttentionKernels
 {
-    /// <summary>Query rows per block.</summary>
-    const int RowBlock = 4;
-    /// <summary>Head dimensions per transposed K tile.</summary>
-    const int DimChunk = 16;
+    /// <summary>Query rows per block: 6 rows × 2 vectors = 12 accumulators, + 2 K/V vectors + 1 broadcast = 15 registers (AVX2 has 16).</summary>
+    const int RowBlock = 6;
+    /// <summary>Head dimensions per transposed K tile: BERT's 64 in one tile (8 KB, L1-resident), so S is written once.</summary>
+    const int DimChunk = 64;
     /// <summary>Widest key block: 2 vectors of 16 lanes; narrower widths divide it.</summary>
     const int MaxKeyBlock = 32;
 
@@ -68,8 +70,8 @@ internal static unsafe class AttentionKernels
         for (int i = 0; i < queries; i++)
         {
             ref float row = ref *(s + (long)i * ld);
-            float max = ScaleMaskMax<W, TV>(ref row, head.Mask, len, head.Scale);
-            inv[i] = 1f / RowKernels.ExpSum<W, TV>(ref row, ref row, len, max);
+            float max = ScaleMaskMax<W, TV>(ref row, head.Mask, len, ld, head.Scale);
+            inv[i] = 1f / RowKernels.ExpSum<W, TV>(ref row, ref row, ld, max);
         }
         int c = 0;
         for (; c + 2 * W.Count <= head.HeadDim; c += 2 * W.Count) WeightedValuesTwo<W, TV>(in head, s, ld, inv, c);
@@ -101,12 +103,14 @@ internal static unsafe class AttentionKernels
                     float* q1 = head.Q + (long)Math.Min(i + 1, lastQuery) * stride + d0;
                     float* q2 = head.Q + (long)Math.Min(i + 2, lastQuery) * stride + d0;
                     float* q3 = head.Q + (long)Math.Min(i + 3, lastQuery) * stride + d0;
+                    float* q4 = head.Q + (long)Math.Min(i + 4, lastQuery) * stride + d0;
+                    float* q5 = head.Q + (long)Math.Min(i + 5, lastQuery) * stride + d0;
                     float* s0 = s + (long)i * ld + j0;
-                    float* s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
-                    TV a00, a01, a10, a11, a20, a21, a30, a31;
+                    float* s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld;
+                    TV a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
                     if (d0 == 0)
                     {
-                        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = W.Create(0f);
+                        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = W.Create(0f);
                     }
                     else
                     {
@@ -114,6 +118,8 @@ internal static unsafe class AttentionKernels
                         a10 = W.Load(in *s1); a11 = W.Load(in *(s1 + w));
                         a20 = W.Load(in *s2); a21 = W.Load(in *(s2 + w));
                         a30 = W.Load(in *s3); a31 = W.Load(in *(s3 + w));
+                        a40 = W.Load(in *s4); a41 = W.Load(in *(s4 + w));
+                        a50 = W.Load(in *s5); a51 = W.Load(in *(s5 + w));
                     }
                     float* t = tile;
                     for (int d = 0; d < dl; d++, t += keyBlock)
@@ -127,20 +133,31 @@ internal static unsafe class AttentionKernels
                         a20 = W.MultiplyAdd(b, k0, a20); a21 = W.MultiplyAdd(b, k1, a21);
                         b = W.Create(q3[d]);
                         a30 = W.MultiplyAdd(b, k0, a30); a31 = W.MultiplyAdd(b, k1, a31);
+                        b = W.Create(q4[d]);
+                        a40 = W.MultiplyAdd(b, k0, a40); a41 = W.MultiplyAdd(b, k1, a41);
+                        b = W.Create(q5[d]);
+                        a50 = W.MultiplyAdd(b, k0, a50); a51 = W.MultiplyAdd(b, k1, a51);
                     }
                     W.Store(a00, ref *s0); W.Store(a01, ref *(s0 + w));
                     W.Store(a10, ref *s1); W.Store(a11, ref *(s1 + w));
                     W.Store(a20, ref *s2); W.Store(a21, ref *(s2 + w));
                     W.Store(a30, ref *s3); W.Store(a31, ref *(s3 + w));
+                    W.Store(a40, ref *s4); W.Store(a41, ref *(s4 + w));
+                    W.Store(a50, ref *s5); W.Store(a51, ref *(s5 + w));
                 }
             }
         }
     }
 
-    /// <summary>row[j] = row[j]·scale + mask[j] for j &lt; len; returns the new maximum.</summary>
+    /// <summary>
+    /// row[j] = row[j]·scale + mask[j] for j &lt; len and −∞ for len ≤ j &lt; ld; returns the new maximum.
+    /// The −∞ padding lets the exp pass run whole vectors over ld (exp(−∞) = 0 adds nothing): a 25-token
+    /// row would otherwise spend most of its time in 9 scalar exps.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static float ScaleMaskMax<W, TV>(ref float row, float* mask, int len, float scale) where W : IVectorWidth<TV> where TV : struct
+    static float ScaleMaskMax<W, TV>(ref float row, float* mask, int len, int ld, float scale) where W : IVectorWidth<TV> where TV : struct
     {
+        for (int pad = len; pad < ld; pad++) Unsafe.Add(ref row, pad) = float.NegativeInfinity;
         int w = W.Count, j = 0;
         TV vs = W.Create(scale);
         TV vmax = W.Create(float.NegativeInfinity);
@@ -174,9 +191,9 @@ internal static unsafe class AttentionKernels
         int w = W.Count, len = head.Length, queries = head.Queries, stride = head.Stride;
         for (int i = 0; i < queries; i += RowBlock)
         {
-            float* p0 = p + (long)i * ld, p1 = p0 + ld, p2 = p1 + ld, p3 = p2 + ld;
-            TV a00, a01, a10, a11, a20, a21, a30, a31;
-            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = W.Create(0f);
+            float* p0 = p + (long)i * ld, p1 = p0 + ld, p2 = p1 + ld, p3 = p2 + ld, p4 = p3 + ld, p5 = p4 + ld;
+            TV a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
+            a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = W.Create(0f);
             float* v = head.V + c;
             for (int j = 0; j < len; j++, v += stride)
             {
@@ -189,21 +206,28 @@ internal static unsafe class AttentionKernels
                 a20 = W.MultiplyAdd(b, v0, a20); a21 = W.MultiplyAdd(b, v1, a21);
                 b = W.Create(p3[j]);
                 a30 = W.MultiplyAdd(b, v0, a30); a31 = W.MultiplyAdd(b, v1, a31);
+                b = W.Create(p4[j]);
+                a40 = W.MultiplyAdd(b, v0, a40); a41 = W.MultiplyAdd(b, v1, a41);
+                b = W.Create(p5[j]);
+                a50 = W.MultiplyAdd(b, v0, a50); a51 = W.MultiplyAdd(b, v1, a51);
             }
-            float* o = head.Out + (long)i * head.OutStride + c;
             int n = Math.Min(RowBlock, queries - i);
-            TV r = W.Create(inv[i]);
-            W.Store(W.Multiply(a00, r), ref *o); W.Store(W.Multiply(a01, r), ref *(o + w));
-            if (n < 2) continue;
-            o += head.OutStride; r = W.Create(inv[i + 1]);
-            W.Store(W.Multiply(a10, r), ref *o); W.Store(W.Multiply(a11, r), ref *(o + w));
-            if (n < 3) continue;
-            o += head.OutStride; r = W.Create(inv[i + 2]);
-            W.Store(W.Multiply(a20, r), ref *o); W.Store(W.Multiply(a21, r), ref *(o + w));
-            if (n < 4) continue;
-            o += head.OutStride; r = W.Create(inv[i + 3]);
-            W.Store(W.Multiply(a30, r), ref *o); W.Store(W.Multiply(a31, r), ref *(o + w));
+            float* o = head.Out + (long)i * head.OutStride + c;
+            StoreScaled<W, TV>(a00, a01, inv[i], o, w);
+            if (n > 1) StoreScaled<W, TV>(a10, a11, inv[i + 1], o + head.OutStride, w);
+            if (n > 2) StoreScaled<W, TV>(a20, a21, inv[i + 2], o + 2 * head.OutStride, w);
+            if (n > 3) StoreScaled<W, TV>(a30, a31, inv[i + 3], o + 3 * head.OutStride, w);
+            if (n > 4) StoreScaled<W, TV>(a40, a41, inv[i + 4], o + 4 * head.OutStride, w);
+            if (n > 5) StoreScaled<W, TV>(a50, a51, inv[i + 5], o + 5 * head.OutStride, w);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreScaled<W, TV>(TV lo, TV hi, float scale, float* o, int w) where W : IVectorWidth<TV> where TV : struct
+    {
+        TV r = W.Create(scale);
+        W.Store(W.Multiply(lo, r), ref *o);
+        W.Store(W.Multiply(hi, r), ref *(o + w));
     }
 
     /// <summary>Out[i, c..c+w) = inv[i]·Σⱼ P[i, j]·V[j, c..c+w) for every query row i.</summary>
@@ -212,9 +236,9 @@ internal static unsafe class AttentionKernels
         int len = head.Length, queries = head.Queries, stride = head.Stride;
         for (int i = 0; i < queries; i += RowBlock)
         {
-            float* p0 = p + (long)i * ld, p1 = p0 + ld, p2 = p1 + ld, p3 = p2 + ld;
-            TV a0, a1, a2, a3;
-            a0 = a1 = a2 = a3 = W.Create(0f);
+            float* p0 = p + (long)i * ld, p1 = p0 + ld, p2 = p1 + ld, p3 = p2 + ld, p4 = p3 + ld, p5 = p4 + ld;
+            TV a0, a1, a2, a3, a4, a5;
+            a0 = a1 = a2 = a3 = a4 = a5 = W.Create(0f);
             float* v = head.V + c;
             for (int j = 0; j < len; j++, v += stride)
             {
@@ -223,13 +247,17 @@ internal static unsafe class AttentionKernels
                 a1 = W.MultiplyAdd(W.Create(p1[j]), v0, a1);
                 a2 = W.MultiplyAdd(W.Create(p2[j]), v0, a2);
                 a3 = W.MultiplyAdd(W.Create(p3[j]), v0, a3);
+                a4 = W.MultiplyAdd(W.Create(p4[j]), v0, a4);
+                a5 = W.MultiplyAdd(W.Create(p5[j]), v0, a5);
             }
-            float* o = head.Out + (long)i * head.OutStride + c;
             int n = Math.Min(RowBlock, queries - i);
+            float* o = head.Out + (long)i * head.OutStride + c;
             W.Store(W.Multiply(a0, W.Create(inv[i])), ref *o);
             if (n > 1) W.Store(W.Multiply(a1, W.Create(inv[i + 1])), ref *(o + head.OutStride));
             if (n > 2) W.Store(W.Multiply(a2, W.Create(inv[i + 2])), ref *(o + 2 * head.OutStride));
             if (n > 3) W.Store(W.Multiply(a3, W.Create(inv[i + 3])), ref *(o + 3 * head.OutStride));
+            if (n > 4) W.Store(W.Multiply(a4, W.Create(inv[i + 4])), ref *(o + 4 * head.OutStride));
+            if (n > 5) W.Store(W.Multiply(a5, W.Create(inv[i + 5])), ref *(o + 5 * head.OutStride));
         }
     }
 }
