@@ -78,7 +78,7 @@ if dotnet publish tools/NativeEE.Cli -c Release -r $rid -nologo -o "$root/artifa
   echo "   nee published ($(du -h "$root/artifacts/nee/nee" | cut -f1)), $warnings trim/AOT warnings"
   [ "$warnings" = 0 ] || aot_failed=1
   label=$("$root/artifacts/nee/nee" classify --model "$shared/models/minilm-sst2-ee" "a gripping, funny film" | cut -d' ' -f1) || true
-  echo "   nee classify → ${label:-nothing}"
+  echo "   nee classify → ${label:-nothing}; $("$root/artifacts/nee/nee" inspect "$shared/models/minilm-sst2-ee/config.json" | tail -1)"
   [ "$label" = "positive" ] || aot_failed=1
 else
   tail -20 "$results/nee-publish.log"

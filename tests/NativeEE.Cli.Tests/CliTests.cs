@@ -18,6 +18,8 @@ public class CliTests
     [InlineData("train-exits", "--data", "x.tsv", "--optimizer", "lbfgs")]
     [InlineData("train-exits", "--data", "x.tsv", "--lr", "-0.1")]
     [InlineData("train-exits", "--data", "x.tsv", "--keep-best")]
+    [InlineData("train-exits", "--data", "x.tsv", "--dropout", "1.5")]
+    [InlineData("train-exits", "--data", "x.tsv", "--schedule", "step")]
     [InlineData("bench", "--batch", "0")]
     [InlineData("inspect")]
     public void BadArgumentsExitWith2AndOneLine(params string[] args)

@@ -10,7 +10,8 @@ internal static class ModelFlops
     /// <summary>
     /// FLOPs for a sequence of <paramref name="tokens"/> that exited after 0-based layer <paramref name="exitLayer"/>.
     /// <paramref name="intermediateHeads"/>: the policy evaluated the heads before the exit (else only the final one ran).
-    /// The last layer runs its output projection and feed-forward on the [CLS] row only (the engine's default).
+    /// The last layer computes attention for the [CLS] query only and runs its output projection and feed-forward on
+    /// that row alone (the engine's default: nothing else is read after it); keys and values still cover every token.
     /// </summary>
     public static double Sequence(ModelConfig config, IReadOnlyList<int> exitLayers, int tokens, int exitLayer, bool intermediateHeads)
     {
@@ -21,7 +22,7 @@ internal static class ModelFlops
         {
             double rows = l == last ? 1 : n;
             flops += 2 * n * h * 3 * h;         // fused Q, K, V projection
-            flops += 2 * 2 * n * n * h;         // Q·Kᵀ and P·V over all heads
+            flops += 2 * 2 * rows * n * h;      // Q·Kᵀ and P·V over all heads
             flops += 2 * rows * h * h;          // attention output projection
             flops += 2 * 2 * rows * h * ff;     // feed-forward up and down
         }

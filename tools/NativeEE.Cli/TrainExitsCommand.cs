@@ -35,6 +35,11 @@ internal static class TrainExitsCommand
         };
         var temperature = new Option<float?>("--temperature") { Description = "Distillation temperature (default 1).", HelpName = "T" };
         var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay on the head matrices (default 0).", HelpName = "W" };
+        var dropout = new Option<float?>("--dropout") { Description = "Dropout on the pooled units while training (DeeBERT's highway uses 0.1; default 0).", HelpName = "P" };
+        var averaging = new Option<float?>("--weight-averaging") { Description = "Polyak averaging: decay of the moving average of the weights (e.g. 0.999; default 0 = off).", HelpName = "DECAY" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule after warm-up: constant, linear or cosine.", HelpName = "NAME", DefaultValueFactory = _ => "constant" };
+        schedule.AcceptOnlyFromAmong("constant", "linear", "cosine");
+        var warmup = new Option<float?>("--warmup") { Description = "Fraction of all steps spent warming the learning rate up (default 0).", HelpName = "FRACTION" };
         var keepBest = new Option<bool>("--keep-best") { Description = "With --dev: keep each head's best-dev-accuracy epoch." };
         var limit = CommonOptions.Positive("--limit", null, "Use only the first N training rows.", "N");
         var cache = new Option<string?>("--cache") { Description = "Folder to keep computed [CLS] features in; a later run on the same model and data skips the backbone pass.", HelpName = "DIR" };
@@ -42,7 +47,8 @@ internal static class TrainExitsCommand
         var labelColumn = new Option<string?>("--label-column") { Description = "Label column: header name or 0-based index.", HelpName = "NAME|INDEX" };
         var command = new Command("train-exits", "Train one exit head per layer on the frozen backbone (DeeBERT stage 2) and write exits.safetensors.")
         {
-            model, threads, data, dev, output, modelOut, epochs, lr, batch, optimizer, seed, distill, temperature, weightDecay, keepBest, limit, cache,
+            model, threads, data, dev, output, modelOut, epochs, lr, batch, optimizer, seed, distill, temperature, weightDecay, dropout, averaging,
+            schedule, warmup, keepBest, limit, cache,
             textColumn, labelColumn,
         };
         command.SetAction(parse =>
@@ -61,6 +67,10 @@ internal static class TrainExitsCommand
                     DistillAlpha = parse.GetValue(distill) ?? defaults.DistillAlpha,
                     Temperature = parse.GetValue(temperature) ?? defaults.Temperature,
                     WeightDecay = parse.GetValue(weightDecay) ?? defaults.WeightDecay,
+                    Dropout = parse.GetValue(dropout) ?? defaults.Dropout,
+                    WeightAveraging = parse.GetValue(averaging) ?? defaults.WeightAveraging,
+                    Schedule = parse.GetValue(schedule) switch { "linear" => LearningRateSchedule.Linear, "cosine" => LearningRateSchedule.Cosine, _ => LearningRateSchedule.Constant },
+                    WarmupFraction = parse.GetValue(warmup) ?? defaults.WarmupFraction,
                     KeepBestEpoch = parse.GetValue(keepBest),
                     Threads = parse.GetValue(threads) ?? defaults.Threads,
                 };

@@ -87,10 +87,13 @@ public sealed class ExitHeadTrainer
         // While training, `head` reads standardised features; Raw() is the head the engine will run.
         var head = initial is null ? ExitHead.CreateRandom(hidden, classes, o.Seed, 2 * layer)
             : scaling is null ? initial.Clone() : scaling.ToStandardized(initial);
-        ExitHead Raw() => scaling is null ? head.Clone() : scaling.ToRaw(head);
+        // Polyak averaging: the written head is the running average of the iterates, when enabled.
+        var average = o.WeightAveraging > 0 ? head.Clone() : null;
+        ExitHead Current() => average ?? head;
+        ExitHead Raw() => scaling is null ? Current().Clone() : scaling.ToRaw(Current());
         var shuffle = SeededRandom.Create(o.Seed, 2 * layer + 1);
         int batch = Math.Min(o.BatchSize, n);
-        var backprop = new HeadBackprop(hidden, classes, batch);
+        var backprop = new HeadBackprop(hidden, classes, batch, o.Dropout, SeededRandom.Create(o.Seed, 1000 + layer));
         var optimizer = new HeadOptimizer(head, o);
         int[] labels = train.LabelsArray;
         float[] teacher = o.DistillAlpha < 1f ? train.FinalLogitsArray : [];
@@ -116,6 +119,7 @@ public sealed class ExitHeadTrainer
                 if (!double.IsFinite(loss))
                     throw new InvalidOperationException($"Training of the layer-{layer} head diverged (loss {loss} in epoch {epoch}, batch {s + 1}); lower the learning rate.");
                 optimizer.Step(head, backprop, o.LearningRateAt(step++, totalSteps));
+                if (average is not null) Average(average, head, Math.Min(o.WeightAveraging, (1f + step) / (10f + step)));
                 sum += loss * count;
                 if (progress is not null && (s + 1) % reportEvery == 0 && s + 1 < batches)
                     progress.Report(new ExitTrainingProgress(layer, epoch, o.Epochs, s + 1, batches, sum / Math.Min(n, start + count), null));
@@ -135,6 +139,20 @@ public sealed class ExitHeadTrainer
             progress?.Report(new ExitTrainingProgress(layer, epoch, o.Epochs, batches, batches, losses[epoch - 1], devAccuracy));
         }
         return new TrainedExit(layer, best ?? Raw(), losses, devAccuracies, best is null ? o.Epochs : selected);
+    }
+
+    /// <summary>average ← d·average + (1 − d)·head, every tensor.</summary>
+    static void Average(ExitHead average, ExitHead head, float decay)
+    {
+        Blend(average.PoolerWeightArray, head.PoolerWeightArray, decay);
+        Blend(average.PoolerBiasArray, head.PoolerBiasArray, decay);
+        Blend(average.ClassifierWeightArray, head.ClassifierWeightArray, decay);
+        Blend(average.ClassifierBiasArray, head.ClassifierBiasArray, decay);
+
+        static void Blend(Span<float> a, ReadOnlySpan<float> x, float d)
+        {
+            for (int i = 0; i < a.Length; i++) a[i] = d * a[i] + (1f - d) * x[i];
+        }
     }
 
     /// <summary>The parallel loop over heads: work item i trains the head of layers[i].</summary>

@@ -75,6 +75,16 @@ public sealed record ExitHeadTrainerOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// Decay d of an exponential moving average of the weights (Polyak averaging; 0 = off, typical 0.999): the head
+    /// returned, and evaluated on dev, is the average of the recent iterates, which is smoother than the last one.
+    /// The decay ramps up as min(d, (1 + t)/(10 + t)) so early steps do not anchor the average to the init.
+    /// </summary>
+    public float WeightAveraging { get; init; }
+
+    /// <summary>Dropout probability on the pooled units before the classifier while training (DeeBERT's highway uses 0.1).</summary>
+    public float Dropout { get; init; }
+
+    /// <summary>
     /// Train each head on per-dimension standardised features and fold the scaling into the pooler afterwards
     /// (the written head reads raw [CLS] states as usual). Early-layer [CLS] states vary by ~0.1% around a
     /// near-constant vector; without this the early heads train poorly.
@@ -96,6 +106,8 @@ public sealed record ExitHeadTrainerOptions
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be a finite number ≥ 0.");
         if (!(WarmupFraction >= 0 && WarmupFraction < 1)) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "WarmupFraction must be in [0, 1).");
+        if (!(WeightAveraging >= 0 && WeightAveraging < 1)) throw new ArgumentOutOfRangeException(nameof(WeightAveraging), WeightAveraging, "WeightAveraging must be in [0, 1).");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(DistillAlpha >= 0 && DistillAlpha <= 1)) throw new ArgumentOutOfRangeException(nameof(DistillAlpha), DistillAlpha, "DistillAlpha must be in [0, 1].");
         if (!(Temperature > 0) || !float.IsFinite(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be a finite number > 0.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be ≥ 1.");
@@ -121,6 +133,8 @@ public sealed record ExitHeadTrainerOptions
             ["train.temperature"] = Temperature.ToString("R", inv),
             ["train.keep_best_epoch"] = KeepBestEpoch ? "true" : "false",
             ["train.standardize"] = Standardize ? "true" : "false",
+            ["train.dropout"] = Dropout.ToString("R", inv),
+            ["train.weight_averaging"] = WeightAveraging.ToString("R", inv),
         };
         if (Optimizer == ExitOptimizer.Adam)
         {

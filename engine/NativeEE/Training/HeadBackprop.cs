@@ -20,13 +20,22 @@ internal sealed class HeadBackprop
     readonly float[] _xbT;   // [H,B]
     readonly float[] _aT;    // [H,B] pooler pre-activation, transposed
     readonly float[] _h;     // [B,H] tanh output
+    readonly float[] _hd;    // [B,H] tanh output after dropout (the classifier's input)
+    readonly float[] _mask;  // [B,H] dropout multipliers: 0 or 1/(1 − p)
+    readonly float _dropout;
+    SeededRandom _random;
     readonly float[] _z;     // [B,C] logits
     readonly float[] _dz;    // [B,C]
     readonly float[] _d1T;   // [H,B] δ1 = dL/da, transposed
     readonly float[] _work;  // [4·C] per-row softmax scratch
 
-    public HeadBackprop(int hidden, int classes, int maxBatch)
+    /// <summary>Scratch for batches of up to <paramref name="maxBatch"/> rows; <paramref name="dropout"/> &gt; 0 drops pooled units with masks drawn from <paramref name="random"/>.</summary>
+    public HeadBackprop(int hidden, int classes, int maxBatch, float dropout = 0f, SeededRandom random = default)
     {
+        _dropout = dropout;
+        _random = random;
+        _hd = dropout > 0 ? new float[maxBatch * hidden] : [];
+        _mask = dropout > 0 ? new float[maxBatch * hidden] : [];
         _hidden = hidden;
         _classes = classes;
         _maxBatch = maxBatch;
@@ -48,6 +57,11 @@ internal sealed class HeadBackprop
     public float[] GradPoolerBias { get; }
     public float[] GradClassifierWeight { get; }
     public float[] GradClassifierBias { get; }
+
+    /// <summary>The dropout multipliers [B,H] of the last <see cref="Compute"/> (empty without dropout).</summary>
+    public ReadOnlySpan<float> LastDropoutMask => _mask.AsSpan(0, Math.Min(_mask.Length, _lastBatch * _hidden));
+
+    int _lastBatch;
 
     /// <summary>
     /// features[N,H], rows[B] (indices into features), labels[N], teacherLogits[N,C] or empty; the head reads
@@ -87,8 +101,23 @@ internal sealed class HeadBackprop
             for (int i = 0; i < b; i++) h[i * hd + j] = row[i] + bias;
         }
         Activations.Tanh(h, h);
+        _lastBatch = b;
+        // DeeBERT's highway drops pooled units before the classifier (inverted dropout: kept units scaled by 1/(1 − p)).
+        ReadOnlySpan<float> pooled = h;
+        if (_dropout > 0)
+        {
+            var mask = _mask.AsSpan(0, b * hd);
+            var dropped = _hd.AsSpan(0, b * hd);
+            float keep = 1f / (1f - _dropout);
+            for (int k = 0; k < mask.Length; k++)
+            {
+                mask[k] = _random.NextDouble() < _dropout ? 0f : keep;
+                dropped[k] = h[k] * mask[k];
+            }
+            pooled = dropped;
+        }
         var z = _z.AsSpan(0, b * c);
-        Gemm.Multiply(h, b, Gemm.Pack(head.ClassifierWeightArray, c, hd), head.ClassifierBiasArray, z);
+        Gemm.Multiply(pooled, b, Gemm.Pack(head.ClassifierWeightArray, c, hd), head.ClassifierBiasArray, z);
 
         // Loss and dL/dz (of the batch mean).
         var dz = _dz.AsSpan(0, b * c);
@@ -124,14 +153,14 @@ internal sealed class HeadBackprop
             loss += rowLoss;
         }
 
-        // Classifier gradients: dW2 = dzᵀ·h, db2 = Σ dz.
+        // Classifier gradients: dW2 = dzᵀ·pooled, db2 = Σ dz.
         var gW2 = GradClassifierWeight.AsSpan();
         var gb2 = GradClassifierBias.AsSpan();
         gW2.Clear();
         gb2.Clear();
         for (int i = 0; i < b; i++)
         {
-            var hi = h.Slice(i * hd, hd);
+            var hi = pooled.Slice(i * hd, hd);
             for (int k = 0; k < c; k++)
             {
                 float d = dz[i * c + k];
@@ -141,7 +170,7 @@ internal sealed class HeadBackprop
             }
         }
 
-        // δ1 = (dz·W2) ⊙ (1 − h²), stored transposed for the dW1 product; db1 = Σ δ1.
+        // δ1 = (dz·W2) ⊙ mask ⊙ (1 − h²), stored transposed for the dW1 product; db1 = Σ δ1.
         var d1T = _d1T.AsSpan(0, hd * b);
         var w2 = head.ClassifierWeightArray;
         var gb1 = GradPoolerBias.AsSpan();
@@ -153,6 +182,7 @@ internal sealed class HeadBackprop
                 float dh = 0;
                 for (int k = 0; k < c; k++) dh += dz[i * c + k] * w2[k * hd + j];
                 float hij = h[i * hd + j];
+                if (_dropout > 0) dh *= _mask[i * hd + j];
                 float d = dh * (1f - hij * hij);
                 d1T[j * b + i] = d;
                 sum += d;

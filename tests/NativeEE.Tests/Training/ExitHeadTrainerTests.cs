@@ -68,6 +68,21 @@ public class ExitHeadTrainerTests
         }
     }
 
+    [Theory]
+    [InlineData(0.3f, 0f)]
+    [InlineData(0f, 0.99f)]
+    public void DropoutAndWeightAveragingStillLearnAndStayDeterministic(float dropout, float averaging)
+    {
+        var options = Fast with { Dropout = dropout, WeightAveraging = averaging };
+        var a = new ExitHeadTrainer(options).Train(Train, [2], Dev, cancellationToken: Ct).Exits[0];
+        var b = new ExitHeadTrainer(options with { Threads = 1 }).Train(Train, [2], Dev, cancellationToken: Ct).Exits[0];
+        var plain = new ExitHeadTrainer(Fast).Train(Train, [2], cancellationToken: Ct).Exits[0];
+        Assert.True(a.DevAccuracy > 0.97, $"dev accuracy {a.DevAccuracy}");
+        Assert.True(a.Head.PoolerWeight.SequenceEqual(b.Head.PoolerWeight));
+        Assert.False(a.Head.PoolerWeight.SequenceEqual(plain.Head.PoolerWeight));
+        Assert.Equal(a.DevAccuracy!.Value, a.Head.Accuracy(Dev.LayerStates(2).Span, Dev.Labels.Span));
+    }
+
     [Fact]
     public void PureDistillationFollowsTheTeacherNotTheLabels()
     {
@@ -133,6 +148,8 @@ public class ExitHeadTrainerTests
         Assert.Contains("final layer's logits", Assert.Throws<ArgumentException>(() => new ExitHeadTrainer(Fast with { DistillAlpha = 0.5f }).Train(noTeacher, [0], cancellationToken: Ct)).Message);
         Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { LearningRate = 0 })).ParamName);
         Assert.Equal("DistillAlpha", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { DistillAlpha = 1.5f })).ParamName);
+        Assert.Equal("Dropout", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { Dropout = 1f })).ParamName);
+        Assert.Equal("WeightAveraging", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { WeightAveraging = -0.5f })).ParamName);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         Assert.Throws<OperationCanceledException>(() => t.Train(Train, [0, 1], cancellationToken: cts.Token));

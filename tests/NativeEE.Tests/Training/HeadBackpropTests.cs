@@ -12,10 +12,11 @@ public class HeadBackpropTests
     [InlineData(0.3f, 2f, false)]    // CE + distillation at T = 2
     [InlineData(0f, 0.5f, false)]    // distillation only, sharpening temperature
     [InlineData(0.3f, 2f, true)]     // on standardised inputs
-    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature, bool standardize)
+    [InlineData(1f, 1f, false, 0.4f)] // with dropout on the pooled units (the oracle replays the mask)
+    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature, bool standardize, float dropout = 0f)
     {
         var (head, x, labels, teacher) = TinyProblem(seed: 3);
-        var bp = new HeadBackprop(H, C, maxBatch: 8);
+        var bp = new HeadBackprop(H, C, maxBatch: 8, dropout, SeededRandom.Create(1, 2));
         var scaling = standardize ? FeatureScaling.Fit(x, N, H) : null;
         double loss = bp.Compute(head, x, Rows, labels, teacher, alpha, temperature, scaling);
         if (scaling is not null)
@@ -28,6 +29,14 @@ public class HeadBackpropTests
 
         double[][] theta = [ToDouble(head.PoolerWeight), ToDouble(head.PoolerBias), ToDouble(head.ClassifierWeight), ToDouble(head.ClassifierBias)];
         float[][] analytic = [bp.GradPoolerWeight, bp.GradPoolerBias, bp.GradClassifierWeight, bp.GradClassifierBias];
+        float[]? mask = dropout > 0 ? bp.LastDropoutMask.ToArray() : null;
+        if (mask is not null)
+        {
+            Assert.Equal(Rows.Length * H, mask.Length);
+            Assert.Contains(0f, mask);
+            Assert.Contains(1f / (1f - dropout), mask);
+        }
+        double OracleLoss(double[][] t, float[] xs, int[] ys, float[] tl, double a, double temp) => ExitHeadOracle(t, xs, ys, tl, a, temp, mask);
         double oracleLoss = OracleLoss(theta, x, labels, teacher, alpha, temperature);
         Assert.Equal(oracleLoss, loss, 1e-5);
 
@@ -63,7 +72,7 @@ public class HeadBackpropTests
         Assert.Equal(plain.GradClassifierBias, withTeacher.GradClassifierBias);
         // And plain CE is what a double oracle says it is.
         double[][] theta = [ToDouble(head.PoolerWeight), ToDouble(head.PoolerBias), ToDouble(head.ClassifierWeight), ToDouble(head.ClassifierBias)];
-        Assert.Equal(OracleLoss(theta, x, labels, teacher, 1, 1), b, 1e-5);
+        Assert.Equal(ExitHeadOracle(theta, x, labels, teacher, 1, 1, null), b, 1e-5);
     }
 
     [Fact]
@@ -113,9 +122,10 @@ public class HeadBackpropTests
         return d;
     }
 
-    /// <summary>Independent double-precision loss: mean over Rows of α·CE + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)).</summary>
-    static double OracleLoss(double[][] theta, float[] x, int[] labels, float[] teacher, double alpha, double temperature)
+    /// <summary>Independent double-precision loss (pooled units times the dropout mask, if any): mean over Rows of α·CE + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)).</summary>
+    static double ExitHeadOracle(double[][] theta, float[] x, int[] labels, float[] teacher, double alpha, double temperature, float[]? mask)
     {
+        int row = 0;
         double[] w1 = theta[0], b1 = theta[1], w2 = theta[2], b2 = theta[3];
         double total = 0;
         foreach (int r in Rows)
@@ -125,8 +135,9 @@ public class HeadBackpropTests
             {
                 double a = b1[j];
                 for (int k = 0; k < H; k++) a += w1[j * H + k] * x[r * H + k];
-                h[j] = Math.Tanh(a);
+                h[j] = Math.Tanh(a) * (mask is null ? 1 : mask[row * H + j]);
             }
+            row++;
             var z = new double[C];
             for (int c = 0; c < C; c++)
             {
