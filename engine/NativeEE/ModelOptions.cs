@@ -14,8 +14,8 @@ public sealed class ModelOptions
 
     /// <summary>
     /// Longest token sequence (with [CLS] and [SEP]); longer texts are truncated and say so in
-    /// <see cref="Prediction.Truncated"/>. Default: the tokenizer's default for the folder, never more than
-    /// the model's <c>max_position_embeddings</c>.
+    /// <see cref="Prediction.Truncated"/>. The model uses the smallest of this, <c>tokenizer_config.json</c>'s
+    /// <c>model_max_length</c> and <c>max_position_embeddings</c> (see <see cref="EarlyExitModel.MaxTokens"/>).
     /// </summary>
     public int? MaxTokens { get; init; }
 

@@ -17,7 +17,7 @@ public class GemmTests
     [
         (1, 1, 1), (2, 3, 7), (3, 17, 15), (7, 33, 16), (15, 16, 17), (16, 31, 33), (17, 7, 31),
         (31, 15, 2), (33, 2, 3), (1, 129, 127), (2, 127, 129), (127, 1, 128), (128, 3, 1), (129, 16, 17),
-        (7, 128, 33),
+        (7, 128, 33), (2, 17, 768), (1, 33, 3072),
     ];
 
     /// <summary>Shapes with 768/3072 (several K blocks, several N chunks, M chunks): run only where the width is accelerated.</summary>
@@ -122,7 +122,9 @@ public class GemmTests
         var packed = Gemm.Pack(p.W, n, k);
         var y = new float[m * n];
         using var pool = new WorkerPool(2);
-        for (int i = 0; i < 3; i++)
+        // Warm-up past the JIT's tier-up threshold (30 calls): under emulation (arm64 in qemu) the
+        // tier-0 → tier-1 switch otherwise lands inside the measured loop and shows up as 24 bytes.
+        for (int i = 0; i < 40; i++)
         {
             Gemm.Multiply(p.X, m, packed, p.Bias, y, Epilogue.Gelu, p.Residual, pool);
             Gemm.Multiply(p.X, m, packed, p.Bias, y, Epilogue.Tanh, default, null);
@@ -151,8 +153,6 @@ public class GemmTests
         Assert.Contains("M·N", Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[8], 2, packed, default, new float[5])).Message);
         Assert.Contains("bias", Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[8], 2, packed, new float[2], new float[6])).Message);
         Assert.Contains("residual", Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[8], 2, packed, default, new float[6], Epilogue.None, new float[5])).Message);
-        Assert.Contains("N·K", Assert.Throws<ArgumentException>(() => Gemm.Pack(new float[11], 3, 4)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Pack(new float[12], 0, 4));
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace NativeEE.Kernels.Tests;
 public class IsaTests
 {
     /// <summary>
-    /// CI sets NATIVEEE_EXPECT_ISA in each mode (native, DOTNET_EnableAVX512F=0, DOTNET_EnableAVX2=0,
+    /// CI sets NATIVEEE_EXPECT_ISA in each mode (native, DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0,
     /// DOTNET_EnableHWIntrinsic=0, arm64 under qemu), so a silent fallback to a lower path cannot pass.
     /// </summary>
     [Fact]
@@ -22,7 +22,8 @@ public class IsaTests
         if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64) return IsaPath.Vector128;
         if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0") return IsaPath.Vector128;
         bool cpuHasAvx512 = File.Exists("/proc/cpuinfo") && File.ReadAllText("/proc/cpuinfo").Contains("avx512bw");
-        if (cpuHasAvx512 && Environment.GetEnvironmentVariable("DOTNET_EnableAVX512F") != "0") return IsaPath.Vector512;
+        // .NET 10 reads DOTNET_EnableAVX512; the older DOTNET_EnableAVX512F alone no longer switches AVX-512 off.
+        if (cpuHasAvx512 && Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") != "0") return IsaPath.Vector512;
         return IsaPath.Vector256;
     }
 }

@@ -1,7 +1,8 @@
 namespace NativeEE;
 
 /// <summary>
-/// PABEE: exit once the argmax has stayed the same for t consecutive heads after the one that first chose it
+/// PABEE (Zhou et al., 2020; transformers examples/research_projects/bert-loses-patience, modeling_pabee_bert.py):
+/// exit once the argmax has stayed the same for t consecutive heads after the one that first chose it
 /// (t + 1 agreeing heads in a row). Mirrors the authors' loop: the counter grows when a head's argmax equals
 /// the previous head's, is reset to 0 otherwise, and the sample exits when it equals t.
 /// </summary>

@@ -7,6 +7,12 @@ namespace NativeEE.Model;
 /// The weights of a BERT sequence classifier with its exit heads, validated against the config and packed for
 /// the GEMM kernels. Immutable after loading: shared by every call on every thread.
 /// </summary>
+/// <remarks>
+/// Embeddings, LayerNorm parameters and biases are copied out of the safetensors file once (not read zero-copy
+/// from the mapping, as DESIGN.md first sketched): the file is then closed after loading, F16/BF16 checkpoints
+/// are widened in the same step, and no span over a mapping can outlive a disposed model. The cost is that the
+/// word embeddings live in process memory rather than in the evictable page cache.
+/// </remarks>
 internal sealed class BertEncoder
 {
     public const string ExitsFileName = "exits.safetensors";

@@ -76,21 +76,19 @@ internal sealed class EncoderLayer
     /// hidden[T, H] → cls[S, H]: the layer's output for each sequence's first ([CLS]) row only, S = offsets.Length − 1.
     /// </summary>
     /// <remarks>
-    /// After the last layer only [CLS] rows are read. Keys and values still need every token, but the output
-    /// projection and the feed-forward — three quarters of a layer's work — run on one row per sequence.
-    /// Every operation after attention is row-wise, so these rows equal the full layer's.
+    /// After the last layer only [CLS] rows are read. Keys and values still need every token, but attention is
+    /// computed for the [CLS] query only, and the output projection and the feed-forward — three quarters of a
+    /// layer's work — run on one row per sequence. Every operation after attention is row-wise, so these rows
+    /// equal the full layer's.
     /// </remarks>
     public void ForwardFirstRows(ReadOnlySpan<float> hidden, ReadOnlySpan<int> offsets, Span<float> cls, InferenceScratch s, WorkerPool pool)
     {
         int rows = offsets[^1], seqs = offsets.Length - 1, h = _hidden;
         var qkv = s.Qkv.AsSpan(0, rows * 3 * h);
-        var context = s.Context.AsSpan(0, rows * h);
-        Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias, qkv, pool: pool);
-        Attention.Forward(qkv, offsets, _heads, _headDim, context, s.AttentionScratch, default, pool);
-
         var clsContext = s.ClsContext.AsSpan(0, seqs * h);
         var x = cls[..(seqs * h)];
-        GatherFirstRows(context, offsets, h, clsContext);
+        Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias, qkv, pool: pool);
+        Attention.ForwardFirstToken(qkv, offsets, _heads, _headDim, clsContext, s.AttentionScratch, default, pool);
         GatherFirstRows(hidden, offsets, h, x);
 
         var sum = s.ClsSum.AsSpan(0, seqs * h);

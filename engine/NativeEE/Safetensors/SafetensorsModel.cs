@@ -217,8 +217,10 @@ public sealed class SafetensorsModel : IDisposable
             if (char.IsControl(c))
                 throw Escape(indexPath, shard, "contains a control character");
         }
-        if (System.IO.Path.IsPathRooted(shard) || shard[0] is '/' or '\\' || shard.Contains(':'))
+        if (System.IO.Path.IsPathRooted(shard) || shard[0] is '/' or '\\')
             throw Escape(indexPath, shard, "is an absolute path; shards must be named relative to the model folder");
+        if (shard.Contains(':'))
+            throw Escape(indexPath, shard, "contains ':', which names a drive or a stream on Windows");
         foreach (string part in shard.Split('/', '\\'))
         {
             if (part == "..")

@@ -213,7 +213,7 @@ public sealed class WordPieceTokenizer
     }
 
     /// <summary>HF's rules applied to the text first: characters cleaned and accent-folded, words over 100 characters
-    /// and literal mask tokens turned into ids; the text between them goes through FastBertTokenizer.</summary>
+    /// and literal special tokens turned into ids; the text between them goes through FastBertTokenizer.</summary>
     internal int EncodeRewritten(string text, Span<int> ids, out bool truncated)
     {
         int budget = ids.Length - 1; // content pieces beyond ids.Length − 2 only tell us we truncated

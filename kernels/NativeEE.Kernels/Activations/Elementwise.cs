@@ -17,10 +17,12 @@ internal interface IBinaryOperator
 }
 
 /// <summary>
-/// The drivers that own unrolling and tails for element-wise operators: a 4× unrolled vector loop
-/// (independent dependency chains hide the latency of long polynomials), a single-vector loop, then
-/// the scalar form of the same operator for the last &lt; Count elements. Each block is loaded before
-/// it is stored, so y may be the same span as an input (fully in place); other overlaps are not supported.
+/// The drivers that own unrolling and tails for element-wise operators: a vector loop, then the scalar
+/// form of the same operator for the last &lt; Count elements. Unary operators (GELU, tanh: 40–70
+/// instructions per vector) run one vector per iteration: out-of-order execution already overlaps
+/// consecutive iterations, and a 4× unroll made the JIT spill the hoisted polynomial constants.
+/// Binary operators (one instruction) are unrolled 4×. Each block is loaded before it is stored, so y
+/// may be the same span as an input (fully in place); other overlaps are not supported.
 /// </summary>
 internal static class Elementwise
 {
@@ -61,17 +63,6 @@ internal static class Elementwise
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float ys = ref MemoryMarshal.GetReference(y);
         int n = x.Length, w = W.Count, i = 0;
-        for (; i <= n - 4 * w; i += 4 * w)
-        {
-            TV v0 = W.Load(in Unsafe.Add(ref xs, i));
-            TV v1 = W.Load(in Unsafe.Add(ref xs, i + w));
-            TV v2 = W.Load(in Unsafe.Add(ref xs, i + 2 * w));
-            TV v3 = W.Load(in Unsafe.Add(ref xs, i + 3 * w));
-            W.Store(TOp.Invoke<W, TV>(v0), ref Unsafe.Add(ref ys, i));
-            W.Store(TOp.Invoke<W, TV>(v1), ref Unsafe.Add(ref ys, i + w));
-            W.Store(TOp.Invoke<W, TV>(v2), ref Unsafe.Add(ref ys, i + 2 * w));
-            W.Store(TOp.Invoke<W, TV>(v3), ref Unsafe.Add(ref ys, i + 3 * w));
-        }
         for (; i <= n - w; i += w)
             W.Store(TOp.Invoke<W, TV>(W.Load(in Unsafe.Add(ref xs, i))), ref Unsafe.Add(ref ys, i));
         for (; i < n; i++)

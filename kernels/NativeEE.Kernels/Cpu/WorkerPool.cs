@@ -42,7 +42,8 @@ public sealed class WorkerPool : IDisposable
 
     readonly Thread[] _threads;
     readonly SemaphoreSlim _wake = new(0);
-    readonly ManualResetEventSlim _done = new(false);
+    readonly object _doneGate = new();
+    int _callerBlocked;
     long _ticket;
     IParallelWork? _work;
     int _base;
@@ -118,11 +119,15 @@ public sealed class WorkerPool : IDisposable
                 spinner.SpinOnce(sleep1Threshold: -1);
                 continue;
             }
-            // Reset, then look again, then block: a Set left over from the previous loop's last item
-            // is cleared, and a Set for this loop is either seen by the check or arrives after Reset.
-            _done.Reset();
-            if (Volatile.Read(ref _completed) == count) break;
-            _done.Wait();
+            // Announce, then look again under the gate, then block: the last item's thread increments
+            // _completed, then reads _callerBlocked (both full fences), so either it sees this flag and
+            // pulses, or we see its count. Monitor allocates nothing, unlike a lazily built event.
+            lock (_doneGate)
+            {
+                Interlocked.Exchange(ref _callerBlocked, 1);
+                while (Volatile.Read(ref _completed) != count) Monitor.Wait(_doneGate);
+                _callerBlocked = 0;
+            }
         }
         if (_error is { } e) ExceptionDispatchInfo.Throw(e);
     }
@@ -139,7 +144,8 @@ public sealed class WorkerPool : IDisposable
             // The claim succeeded, so this loop cannot finish (nor _work change) before the item does.
             try { _work!.Execute(_base + next); }
             catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
-            if (Interlocked.Increment(ref _completed) == count) _done.Set();
+            if (Interlocked.Increment(ref _completed) == count && Volatile.Read(ref _callerBlocked) != 0)
+                lock (_doneGate) Monitor.PulseAll(_doneGate);
         }
     }
 
@@ -184,6 +190,5 @@ public sealed class WorkerPool : IDisposable
         if (_threads.Length > 0) _wake.Release(_threads.Length);
         foreach (var t in _threads) t.Join();
         _wake.Dispose();
-        _done.Dispose();
     }
 }

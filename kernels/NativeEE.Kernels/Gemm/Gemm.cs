@@ -18,7 +18,7 @@ public static partial class Gemm
     /// <summary>Width NR of the panels cut for <paramref name="path"/>'s microkernel.</summary>
     internal static int PanelWidth(IsaPath path) => path switch
     {
-        IsaPath.Vector512 => MicroKernel6x32.NR,
+        IsaPath.Vector512 => MicroKernel8x32.NR,
         IsaPath.Vector256 => MicroKernel6x16.NR,
         IsaPath.Vector128 => MicroKernel6x8.NR,
         _ => MicroKernelScalar.NR,
@@ -60,7 +60,7 @@ public static partial class Gemm
             };
             switch (path)
             {
-                case IsaPath.Vector512: GemmDriver<MicroKernel6x32>.Run(g, pool); break;
+                case IsaPath.Vector512: GemmDriver<MicroKernel8x32>.Run(g, pool); break;
                 case IsaPath.Vector256: GemmDriver<MicroKernel6x16>.Run(g, pool); break;
                 case IsaPath.Vector128: GemmDriver<MicroKernel6x8>.Run(g, pool); break;
                 default: GemmDriver<MicroKernelScalar>.Run(g, pool); break;

@@ -15,26 +15,26 @@ internal unsafe struct GemmArgs
 }
 
 /// <summary>
-/// The BLIS loop nest around one microkernel (pack → macro loop → microkernel). W is packed once
-/// ahead of time; X is read in place — the "sup" choice for the small M (8–60 tokens) we care about,
-/// where packing X would cost as much as the multiply.
-/// Loop order per rectangle of Y: N chunk (W block in L2) → K block → M chunk (X block in L2)
-/// → panel (W micro-panel in L1) → row block (register tile).
+/// The loop nest around one microkernel (pack → macro loop → microkernel, after BLIS). W is packed
+/// once ahead of time; X is read in place — the "sup" choice for the small M (8–60 tokens) we care
+/// about, where packing X would cost as much as the multiply.
+/// Loop order per rectangle of Y: N chunk → K block → row block → panel. A row block's
+/// MR×KC slice of X stays in L1 while the KC×NC block of W (sized for L2) streams past it; the
+/// epilogue runs on the row block's MR×NC tile of Y right after its last K block, while it is in L1.
+/// Measured on Zen 5 (AVX-512 and AVX2 paths, M = 8…512): this order beat the classic BLIS order
+/// (panel outer, row blocks inner, W micro-panel held in L1) by 0–15 %, most at M = 8.
 /// </summary>
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroKernel
 {
-    /// <summary>Columns per N chunk: a KC×NC block of W (≈ 512 KB) is reused by every row chunk.</summary>
-    const int NcColumns = 512;
-
-    /// <summary>Row blocks per M chunk: an MC×KC block of X (≈ 128 KB) stays in L2 while the panels of a chunk pass.</summary>
-    static int McBlocks => Math.Max(1, 32768 / TKernel.KC / TKernel.MR);
+    /// <summary>Floats of W per KC×NC block: 576 KB, about half of a 1 MB L2 (KC = 768 → NC = 192).</summary>
+    const int WBlockFloats = 147456;
 
     internal static int Panels(int n) => (n + TKernel.NR - 1) / TKernel.NR;
 
     /// <summary>
     /// Y's rows are cut once into ⌈M/MR⌉ blocks of near-equal height (25 rows → 5,5,5,5,5 rather than
-    /// 6,6,6,6,1: a 1-row tile runs at a fraction of the FMA rate). Threads and M chunks take whole
-    /// blocks, so every element is summed in the same order whatever the split: threaded output is
+    /// 6,6,6,6,1: a 1-row tile runs at a fraction of the FMA rate). Threads take whole blocks, so
+    /// every element is summed in the same order whatever the split: threaded output is
     /// bit-identical to single-threaded.
     /// </summary>
     internal readonly struct RowBlocks(int m)
@@ -53,7 +53,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         int nr = TKernel.NR, k = g.K, n = g.N;
         int kBlocks = (k + TKernel.KC - 1) / TKernel.KC;
         int kcStep = (k + kBlocks - 1) / kBlocks;
-        int mcBlocks = McBlocks, ncPanels = Math.Max(1, NcColumns / nr);
+        int ncPanels = Math.Max(1, WBlockFloats / kcStep / nr);
         var blocks = new RowBlocks(g.M);
         float* tile = stackalloc float[TKernel.MR * TKernel.NR];
         float* edgeBias = stackalloc float[TKernel.NR];
@@ -61,50 +61,44 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         for (int jc = pj0; jc < pj1; jc += ncPanels)
         {
             int jcEnd = Math.Min(jc + ncPanels, pj1);
+            int c0 = jc * nr, c1 = Math.Min(jcEnd * nr, n);
+            // The last panel of Y may be ragged: give it a zero-padded bias like its zero-padded W panel.
+            if (g.Bias != null && c1 - (jcEnd - 1) * nr < nr)
+            {
+                int n0 = (jcEnd - 1) * nr;
+                for (int c = 0; c < nr; c++) edgeBias[c] = n0 + c < n ? g.Bias[n0 + c] : 0f;
+            }
             for (int k0 = 0; k0 < k; k0 += kcStep)
             {
                 int kc = Math.Min(kcStep, k - k0);
                 bool accumulate = k0 > 0, last = k0 + kc == k;
-                for (int ic = b0; ic < b1; ic += mcBlocks)
+                for (int blk = b0; blk < b1; blk++)
                 {
-                    int icEnd = Math.Min(ic + mcBlocks, b1);
+                    int i = blocks.Start(blk), rows = blocks.Start(blk + 1) - i;
+                    float* a = g.X + (long)i * k + k0;
                     for (int pj = jc; pj < jcEnd; pj++)
                     {
                         int n0 = pj * nr, cols = Math.Min(nr, n - n0);
                         float* b = g.W + ((long)pj * k + k0) * nr;
-                        float* bias = null;
-                        if (last && g.Bias != null)
-                        {
-                            bias = g.Bias + n0;
-                            if (cols < nr)
-                            {
-                                for (int c = 0; c < nr; c++) edgeBias[c] = c < cols ? bias[c] : 0f;
-                                bias = edgeBias;
-                            }
-                        }
-                        for (int blk = ic; blk < icEnd; blk++)
-                        {
-                            int i = blocks.Start(blk), rows = blocks.Start(blk + 1) - i;
-                            float* a = g.X + (long)i * k + k0;
-                            float* c = g.Y + (long)i * n + n0;
-                            if (cols == nr) TKernel.Run(rows, a, k, b, kc, c, n, accumulate, bias);
-                            else EdgeTile(rows, a, k, b, kc, c, n, cols, accumulate, bias, tile);
-                        }
+                        float* bias = !last || g.Bias == null ? null : cols == nr ? g.Bias + n0 : edgeBias;
+                        float* c = g.Y + (long)i * n + n0;
+                        if (cols == nr) TKernel.Run(rows, a, k, b, kc, c, n, accumulate, bias);
+                        else EdgeTile(rows, a, k, b, kc, c, n, cols, accumulate, bias, tile);
                     }
-                    if (last) ApplyEpilogue(g, blocks.Start(ic), blocks.Start(icEnd), jc * nr, Math.Min(jcEnd * nr, n));
+                    if (last) ApplyEpilogue(g, i, i + rows, c0, c1);
                 }
             }
         }
     }
 
     /// <summary>Ragged last panel: the full-width tile runs into scratch and only the real columns are copied.</summary>
-    static void EdgeTile(int rows, float* a, int k, float* b, int kc, float* c, int n, int cols, bool accumulate, float* bias, float* tile)
+    static void EdgeTile(int rows, float* a, nint lda, float* b, int kc, float* c, int n, int cols, bool accumulate, float* bias, float* tile)
     {
         int nr = TKernel.NR;
         if (accumulate)
             for (int r = 0; r < rows; r++)
                 new ReadOnlySpan<float>(c + (long)r * n, cols).CopyTo(new Span<float>(tile + r * nr, cols));
-        TKernel.Run(rows, a, k, b, kc, tile, nr, accumulate, bias);
+        TKernel.Run(rows, a, lda, b, kc, tile, nr, accumulate, bias);
         for (int r = 0; r < rows; r++)
             new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>(c + (long)r * n, cols));
     }

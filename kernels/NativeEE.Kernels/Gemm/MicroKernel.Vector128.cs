@@ -11,7 +11,7 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
 {
     public static int MR => 6;
     public static int NR => 8;
-    public static int KC => 512; // 16 KB W micro-panel: half of a 32 KB L1D
+    public static int KC => 768; // see GemmDriver: an MR×768 X slice (18–24 KB) stays in L1 while W streams from L2
 
     public static void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
     {
@@ -31,9 +31,9 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
         where TRows : struct, IRowCount
     {
         int r = TRows.Value;
-        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        Vector128<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
+        Vector128<float> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
+        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         Vector128<float> av;
         nint p = 0;
         if (r <= 3)
@@ -44,28 +44,28 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
             {
                 Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12);
                 av = Vector128.Create(a0[p]);
-                c00 = Vector128.MultiplyAddEstimate(av, b0, c00);
-                c01 = Vector128.MultiplyAddEstimate(av, b1, c01);
+                c0_0 = Vector128.MultiplyAddEstimate(av, b0, c0_0);
+                c0_1 = Vector128.MultiplyAddEstimate(av, b1, c0_1);
                 av = Vector128.Create(a0[p + 1]);
-                c30 = Vector128.MultiplyAddEstimate(av, b2, c30);
-                c31 = Vector128.MultiplyAddEstimate(av, b3, c31);
+                c3_0 = Vector128.MultiplyAddEstimate(av, b2, c3_0);
+                c3_1 = Vector128.MultiplyAddEstimate(av, b3, c3_1);
                 if (r > 1)
                 {
                     av = Vector128.Create(a1[p]);
-                    c10 = Vector128.MultiplyAddEstimate(av, b0, c10);
-                    c11 = Vector128.MultiplyAddEstimate(av, b1, c11);
+                    c1_0 = Vector128.MultiplyAddEstimate(av, b0, c1_0);
+                    c1_1 = Vector128.MultiplyAddEstimate(av, b1, c1_1);
                     av = Vector128.Create(a1[p + 1]);
-                    c40 = Vector128.MultiplyAddEstimate(av, b2, c40);
-                    c41 = Vector128.MultiplyAddEstimate(av, b3, c41);
+                    c4_0 = Vector128.MultiplyAddEstimate(av, b2, c4_0);
+                    c4_1 = Vector128.MultiplyAddEstimate(av, b3, c4_1);
                 }
                 if (r > 2)
                 {
                     av = Vector128.Create(a2[p]);
-                    c20 = Vector128.MultiplyAddEstimate(av, b0, c20);
-                    c21 = Vector128.MultiplyAddEstimate(av, b1, c21);
+                    c2_0 = Vector128.MultiplyAddEstimate(av, b0, c2_0);
+                    c2_1 = Vector128.MultiplyAddEstimate(av, b1, c2_1);
                     av = Vector128.Create(a2[p + 1]);
-                    c50 = Vector128.MultiplyAddEstimate(av, b2, c50);
-                    c51 = Vector128.MultiplyAddEstimate(av, b3, c51);
+                    c5_0 = Vector128.MultiplyAddEstimate(av, b2, c5_0);
+                    c5_1 = Vector128.MultiplyAddEstimate(av, b3, c5_1);
                 }
             }
         }
@@ -73,54 +73,54 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
         {
             Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
             av = Vector128.Create(a0[p]);
-            c00 = Vector128.MultiplyAddEstimate(av, b0, c00);
-            c01 = Vector128.MultiplyAddEstimate(av, b1, c01);
+            c0_0 = Vector128.MultiplyAddEstimate(av, b0, c0_0);
+            c0_1 = Vector128.MultiplyAddEstimate(av, b1, c0_1);
             if (r > 1)
             {
                 av = Vector128.Create(a1[p]);
-                c10 = Vector128.MultiplyAddEstimate(av, b0, c10);
-                c11 = Vector128.MultiplyAddEstimate(av, b1, c11);
+                c1_0 = Vector128.MultiplyAddEstimate(av, b0, c1_0);
+                c1_1 = Vector128.MultiplyAddEstimate(av, b1, c1_1);
             }
             if (r > 2)
             {
                 av = Vector128.Create(a2[p]);
-                c20 = Vector128.MultiplyAddEstimate(av, b0, c20);
-                c21 = Vector128.MultiplyAddEstimate(av, b1, c21);
+                c2_0 = Vector128.MultiplyAddEstimate(av, b0, c2_0);
+                c2_1 = Vector128.MultiplyAddEstimate(av, b1, c2_1);
             }
             if (r > 3)
             {
                 av = Vector128.Create(a3[p]);
-                c30 = Vector128.MultiplyAddEstimate(av, b0, c30);
-                c31 = Vector128.MultiplyAddEstimate(av, b1, c31);
+                c3_0 = Vector128.MultiplyAddEstimate(av, b0, c3_0);
+                c3_1 = Vector128.MultiplyAddEstimate(av, b1, c3_1);
             }
             if (r > 4)
             {
                 av = Vector128.Create(a4[p]);
-                c40 = Vector128.MultiplyAddEstimate(av, b0, c40);
-                c41 = Vector128.MultiplyAddEstimate(av, b1, c41);
+                c4_0 = Vector128.MultiplyAddEstimate(av, b0, c4_0);
+                c4_1 = Vector128.MultiplyAddEstimate(av, b1, c4_1);
             }
             if (r > 5)
             {
                 av = Vector128.Create(a5[p]);
-                c50 = Vector128.MultiplyAddEstimate(av, b0, c50);
-                c51 = Vector128.MultiplyAddEstimate(av, b1, c51);
+                c5_0 = Vector128.MultiplyAddEstimate(av, b0, c5_0);
+                c5_1 = Vector128.MultiplyAddEstimate(av, b1, c5_1);
             }
         }
         if (r <= 3)
         {
-            c00 += c30;
-            c01 += c31;
-            c10 += c40;
-            c11 += c41;
-            c20 += c50;
-            c21 += c51;
+            c0_0 += c3_0;
+            c0_1 += c3_1;
+            c1_0 += c4_0;
+            c1_1 += c4_1;
+            c2_0 += c5_0;
+            c2_1 += c5_1;
         }
-        Store(c, c00, c01, accumulate, bias);
-        if (r > 1) Store(c + ldc, c10, c11, accumulate, bias);
-        if (r > 2) Store(c + 2 * ldc, c20, c21, accumulate, bias);
-        if (r > 3) Store(c + 3 * ldc, c30, c31, accumulate, bias);
-        if (r > 4) Store(c + 4 * ldc, c40, c41, accumulate, bias);
-        if (r > 5) Store(c + 5 * ldc, c50, c51, accumulate, bias);
+        Store(c, c0_0, c0_1, accumulate, bias);
+        if (r > 1) Store(c + 1 * ldc, c1_0, c1_1, accumulate, bias);
+        if (r > 2) Store(c + 2 * ldc, c2_0, c2_1, accumulate, bias);
+        if (r > 3) Store(c + 3 * ldc, c3_0, c3_1, accumulate, bias);
+        if (r > 4) Store(c + 4 * ldc, c4_0, c4_1, accumulate, bias);
+        if (r > 5) Store(c + 5 * ldc, c5_0, c5_1, accumulate, bias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

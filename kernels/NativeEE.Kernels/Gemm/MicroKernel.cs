@@ -15,7 +15,7 @@ internal unsafe interface IMicroKernel
     /// <summary>Columns of the register tile = width of a packed W panel.</summary>
     static abstract int NR { get; }
 
-    /// <summary>K block: a kc×NR W micro-panel stays in L1 while every row block of X streams past it.</summary>
+    /// <summary>K block: the MR×KC slice of X a row block keeps in L1 while W streams past it (Y is reloaded once per K block).</summary>
     static abstract int KC { get; }
 
     /// <summary>
@@ -37,3 +37,5 @@ internal struct Rows3 : IRowCount { public static int Value => 3; }
 internal struct Rows4 : IRowCount { public static int Value => 4; }
 internal struct Rows5 : IRowCount { public static int Value => 5; }
 internal struct Rows6 : IRowCount { public static int Value => 6; }
+internal struct Rows7 : IRowCount { public static int Value => 7; }
+internal struct Rows8 : IRowCount { public static int Value => 8; }

@@ -56,6 +56,30 @@ public sealed class ReferenceData
     public float[][] LayerLogits { get; }
 }
 
+/// <summary>reference/summary.json: per-layer accuracy on test.tsv and the entropy sweep.</summary>
+public sealed class ReferenceSummary
+{
+    static readonly Lazy<ReferenceSummary> Shared = new(() => new ReferenceSummary());
+
+    public static ReferenceSummary Instance => Shared.Value;
+
+    ReferenceSummary()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllBytes(SharedPaths.Get("models/minilm-sst2-ee/reference/summary.json")));
+        var root = json.RootElement;
+        TestAccuracyPerLayer = [.. root.GetProperty("per_layer_accuracy").GetProperty("test").EnumerateArray().Select(e => e.GetDouble())];
+        EntropySweep = [.. root.GetProperty("entropy_sweep_test").EnumerateArray().Select(e =>
+            (e.GetProperty("entropy_threshold").GetDouble(), e.GetProperty("accuracy").GetDouble(), e.GetProperty("mean_layers").GetDouble()))];
+    }
+
+    public double[] TestAccuracyPerLayer { get; }
+
+    public (double Threshold, double Accuracy, double MeanLayers)[] EntropySweep { get; }
+
+    public (double Threshold, double Accuracy, double MeanLayers) Entropy(double threshold)
+        => EntropySweep.Single(e => Math.Abs(e.Threshold - threshold) < 1e-6);
+}
+
 /// <summary>SST-2 test.tsv with the reference token ids (reference/token_ids.tsv).</summary>
 public sealed class EvalSet
 {

@@ -87,7 +87,8 @@ public class SafetensorsModelTests
     [InlineData("..\\outside.safetensors", "contains '..'")]
     [InlineData("/etc/passwd", "absolute path")]
     [InlineData("\\\\server\\share\\x.safetensors", "absolute path")]
-    [InlineData("C:\\x.safetensors", "absolute path")]
+    [InlineData("C:\\x.safetensors", "contains ':'")]
+    [InlineData("x.safetensors:stream", "contains ':'")]
     [InlineData("", "is empty")]
     public void ShardPathsLeavingTheFolderAreRejected(string shard, string problem)
     {

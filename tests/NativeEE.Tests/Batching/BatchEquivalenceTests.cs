@@ -1,0 +1,38 @@
+using NativeEE.Tests.Engine;
+
+namespace NativeEE.Tests.Batching;
+
+/// <summary>A packed batch with per-sample exit gives every sample the result it gets alone, for every policy.</summary>
+[Collection(MiniLmCollection.Name)]
+public sealed class BatchEquivalenceTests(MiniLmFixture fixture)
+{
+    // Eval rows 0..39: lengths 7..44 tokens; enough for every policy to exit at several different layers.
+    const int Rows = 40;
+
+    public static TheoryData<string> Policies => ["full", "fixed:3", "entropy:0.3", "normentropy:0.4", "maxprob:0.9", "margin:0.8", "patience:2", "pcee:2,0.9"];
+
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void BatchEqualsSingle(string spec)
+    {
+        var model = fixture.Model;
+        var policy = ExitPolicy.Parse(spec);
+        var eval = EvalSet.Test;
+        var ids = eval.FlatIds.AsSpan(0, eval.Offsets[Rows]);
+        var batch = new Prediction[Rows];
+        model.Classify(ids, eval.Offsets.AsSpan(0, Rows + 1), batch, policy, TestContext.Current.CancellationToken);
+        var exitLayers = new HashSet<int>();
+        for (int i = 0; i < Rows; i++)
+        {
+            var single = model.Classify(eval.Ids[i], policy, TestContext.Current.CancellationToken);
+            Assert.Equal(single.ExitLayer, batch[i].ExitLayer);
+            Assert.Equal(single.Label, batch[i].Label);
+            Assert.Equal(single.TokenCount, batch[i].TokenCount);
+            float scale = Math.Max(MathF.Abs(single.Logits[0]), MathF.Abs(single.Logits[1]));
+            for (int c = 0; c < 2; c++)
+                Assert.True(MathF.Abs(single.Logits[c] - batch[i].Logits[c]) <= 1e-5f * scale, $"{spec}, row {i}: single {single.Logits[c]}, batch {batch[i].Logits[c]}");
+            exitLayers.Add(batch[i].ExitLayer);
+        }
+        if (policy.UsesIntermediateHeads && spec != "fixed:3") Assert.True(exitLayers.Count >= 2, $"{spec}: every sample exited at the same layer; the test would not exercise compaction.");
+    }
+}

@@ -1,0 +1,246 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using NativeEE.Training;
+using Spectre.Console;
+
+namespace NativeEE.Cli;
+
+/// <summary>
+/// <c>nee train-exits</c>: DeeBERT stage 2 through <see cref="ExitHeadTrainer"/> — the backbone stays frozen, every
+/// layer's [CLS] state is computed once per text, and one head per layer below the last is trained on it
+/// (cross-entropy, or FastBERT-style self-distillation from the final layer with <c>--distill</c>).
+/// </summary>
+internal static class TrainExitsCommand
+{
+    public static (Command, string[]) Create(CliContext context)
+    {
+        var model = CommonOptions.Model();
+        var threads = CommonOptions.Threads();
+        var data = new Option<string>("--data", "-d") { Description = "Labelled training TSV/CSV with a header row (e.g. ../shared/data/sst2/train.tsv).", HelpName = "FILE", Required = true };
+        var dev = new Option<string?>("--dev") { Description = "Labelled dev file: per-layer dev accuracy after every epoch and at the end.", HelpName = "FILE" };
+        var output = new Option<string>("--out", "-o") { Description = "Exits file to write.", HelpName = "FILE", DefaultValueFactory = _ => "exits.safetensors" };
+        var modelOut = new Option<string?>("--model-out") { Description = "Also make a model folder here: the backbone's files linked in, the new exits.safetensors beside them (ready for calibrate/eval/classify).", HelpName = "DIR" };
+        var epochs = CommonOptions.Positive("--epochs", null, "Passes over the training set (default 3).", "N");
+        var lr = new Option<float?>("--lr") { Description = "Peak learning rate (default 1e-3).", HelpName = "RATE" };
+        var batch = CommonOptions.Positive("--batch-size", null, "Mini-batch size (default 64).", "N");
+        var optimizer = new Option<string>("--optimizer") { Description = "adam (AdamW with --weight-decay) or sgd (with momentum 0.9).", HelpName = "NAME", DefaultValueFactory = _ => "adam" };
+        optimizer.AcceptOnlyFromAmong("adam", "sgd");
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling (same seed → identical heads).", DefaultValueFactory = _ => 42 };
+        var distill = new Option<float?>("--distill")
+        {
+            Description = "Self-distillation: weight α of the hard-label loss; the rest, 1 − α, matches the final layer's distribution (FastBERT). 1 = plain cross-entropy.",
+            HelpName = "ALPHA",
+        };
+        var temperature = new Option<float?>("--temperature") { Description = "Distillation temperature (default 1).", HelpName = "T" };
+        var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay on the head matrices (default 0).", HelpName = "W" };
+        var keepBest = new Option<bool>("--keep-best") { Description = "With --dev: keep each head's best-dev-accuracy epoch." };
+        var limit = CommonOptions.Positive("--limit", null, "Use only the first N training rows.", "N");
+        var cache = new Option<string?>("--cache") { Description = "Folder to keep computed [CLS] features in; a later run on the same model and data skips the backbone pass.", HelpName = "DIR" };
+        var textColumn = new Option<string?>("--text-column") { Description = "Text column: header name or 0-based index.", HelpName = "NAME|INDEX" };
+        var labelColumn = new Option<string?>("--label-column") { Description = "Label column: header name or 0-based index.", HelpName = "NAME|INDEX" };
+        var command = new Command("train-exits", "Train one exit head per layer on the frozen backbone (DeeBERT stage 2) and write exits.safetensors.")
+        {
+            model, threads, data, dev, output, modelOut, epochs, lr, batch, optimizer, seed, distill, temperature, weightDecay, keepBest, limit, cache,
+            textColumn, labelColumn,
+        };
+        command.SetAction(parse =>
+        {
+            var defaults = new ExitHeadTrainerOptions();
+            ExitHeadTrainerOptions options;
+            try
+            {
+                options = defaults with
+                {
+                    Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
+                    LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
+                    BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
+                    Optimizer = parse.GetValue(optimizer) == "sgd" ? ExitOptimizer.Sgd : ExitOptimizer.Adam,
+                    Seed = parse.GetValue(seed),
+                    DistillAlpha = parse.GetValue(distill) ?? defaults.DistillAlpha,
+                    Temperature = parse.GetValue(temperature) ?? defaults.Temperature,
+                    WeightDecay = parse.GetValue(weightDecay) ?? defaults.WeightDecay,
+                    KeepBestEpoch = parse.GetValue(keepBest),
+                    Threads = parse.GetValue(threads) ?? defaults.Threads,
+                };
+                options.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw CliException.Usage(Cli.OneLine(e.Message.Split(" (Parameter")[0]));
+            }
+            if (options.KeepBestEpoch && parse.GetValue(dev) is null) throw CliException.Usage("--keep-best needs --dev");
+            return Run(context, parse.GetValue(model), parse.GetValue(threads), parse.GetValue(data)!, parse.GetValue(dev), parse.GetValue(output)!,
+                parse.GetValue(modelOut), options, parse.GetValue(limit), parse.GetValue(cache), parse.GetValue(textColumn), parse.GetValue(labelColumn));
+        });
+        return (command,
+        [
+            "nee train-exits --data ../shared/data/sst2/train.tsv --dev ../shared/data/sst2/dev.tsv --model-out my-model",
+            "nee train-exits --data train.tsv --dev dev.tsv --distill 0.5 --epochs 5 --cache feature-cache --out exits.safetensors",
+        ]);
+    }
+
+    static int Run(CliContext context, string? modelDir, int? threads, string dataPath, string? devPath, string outPath, string? modelOut,
+        ExitHeadTrainerOptions options, int? limit, string? cacheDir, string? textColumn, string? labelColumn)
+    {
+        var console = context.Console;
+        using var model = CommonOptions.LoadModel(modelDir, threads);
+        if (model.NumLayers < 2) throw CliException.Input($"{model.Directory}: a 1-layer model has no layer to put an exit head after");
+        string fullOut = Path.GetFullPath(outPath);
+        if (Path.GetDirectoryName(fullOut) is { } outFolder && !Directory.Exists(outFolder))
+            throw CliException.Input($"{fullOut}: the folder does not exist");
+
+        var train = Features(context, model, dataPath, limit, textColumn, labelColumn, cacheDir, "train features");
+        var dev = devPath is null ? null : Features(context, model, devPath, null, textColumn, labelColumn, cacheDir, "dev features");
+        var layers = Enumerable.Range(0, model.NumLayers - 1).ToArray();
+
+        var trainer = new ExitHeadTrainer(options);
+        var fractions = new double[model.NumLayers];
+        var result = ProgressDisplay.Run(console, $"training {layers.Length} heads", layers.Length, sink =>
+            trainer.Train(train, layers, dev, progress: new HeadProgress(fractions, sink), cancellationToken: context.CancellationToken));
+
+        var metadata = new Dictionary<string, string>(result.ToMetadata())
+        {
+            ["train.data"] = Path.GetFileName(dataPath),
+            ["train.rows"] = train.Count.ToString(CultureInfo.InvariantCulture),
+            ["train.backbone"] = Path.GetFileName(model.Directory),
+        };
+        ExitsFile.Save(fullOut, result.Heads, metadata);
+        string? folder = modelOut is null ? null : MakeModelFolder(model.Directory, Path.GetFullPath(modelOut), fullOut);
+
+        WriteReport(console, model, result, train, dev, fullOut, folder);
+        return Cli.Success;
+    }
+
+    /// <summary>
+    /// Per-layer [CLS] states of a labelled file through the frozen backbone, from the cache when the same model
+    /// weights and data were featurised before.
+    /// </summary>
+    static FeatureSet Features(CliContext context, EarlyExitModel model, string path, int? limit, string? textColumn, string? labelColumn,
+        string? cacheDir, string description)
+    {
+        var data = LabeledData.Read(path, textColumn, labelColumn, model.Labels, limit);
+        string? cacheFile = null;
+        string key = CacheKey(model, path, limit, data);
+        if (cacheDir is not null)
+        {
+            Directory.CreateDirectory(cacheDir);
+            cacheFile = Path.Combine(cacheDir, $"{Path.GetFileNameWithoutExtension(path)}-{key[..16]}.features.safetensors");
+            if (File.Exists(cacheFile))
+            {
+                var cached = FeatureSet.Load(cacheFile);
+                if (cached.Metadata.TryGetValue("source", out var source) && source == key && cached.Count == data.Count)
+                {
+                    context.Console.Error.WriteLine($"{description}: from cache {cacheFile}");
+                    return cached;
+                }
+            }
+        }
+        var set = TokenizedSet.Create(model, data.Texts);
+        var sequences = new int[set.Count][];
+        for (int i = 0; i < set.Count; i++) sequences[i] = set.Sequence(i);
+        var features = ProgressDisplay.Run(context.Console, $"{description} ({data.Count} texts)", data.Count, sink =>
+            FeatureSetBuilder.Build(model.ComputeLayerStates, model.NumLayers, model.Config.HiddenSize, model.Labels.Count, sequences, data.Labels,
+                batchSize: 64, metadata: new Dictionary<string, string> { ["source"] = key, ["data"] = Path.GetFileName(path) },
+                progress: new SyncProgress<int>(done => sink.Report(done)), cancellationToken: context.CancellationToken));
+        if (cacheFile is not null) features.Save(cacheFile);
+        return features;
+    }
+
+    /// <summary>Identifies model weights + data rows: paths, sizes and modification times, hashed.</summary>
+    static string CacheKey(EarlyExitModel model, string dataPath, int? limit, LabeledData data)
+    {
+        var text = new StringBuilder();
+        foreach (var file in new[] { Path.Combine(model.Directory, "model.safetensors"), Path.Combine(model.Directory, "config.json"), dataPath })
+        {
+            var info = new FileInfo(file);
+            text.Append(info.FullName).Append('|');
+            if (info.Exists) text.Append(info.Length).Append('|').Append(info.LastWriteTimeUtc.Ticks).Append('|');
+        }
+        text.Append(limit).Append('|').Append(data.TextColumn).Append('|').Append(data.LabelColumn).Append('|').Append(model.MaxTokens);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>Reports overall progress as the sum of every head's own fraction (heads train concurrently).</summary>
+    sealed class HeadProgress(double[] fractions, IProgressSink sink) : IProgress<ExitTrainingProgress>
+    {
+        readonly Lock _lock = new();
+
+        public void Report(ExitTrainingProgress value)
+        {
+            lock (_lock)
+            {
+                fractions[value.Layer] = value.Fraction;
+                sink.Report(fractions.Sum());
+            }
+        }
+    }
+
+    /// <summary>A model folder of its own: the backbone's files symlinked (copied where links are refused), the new exits beside.</summary>
+    static string MakeModelFolder(string backbone, string folder, string exitsFile)
+    {
+        if (string.Equals(backbone, folder, StringComparison.Ordinal))
+            throw CliException.Usage("--model-out must differ from the model folder (write --out there instead)");
+        Directory.CreateDirectory(folder);
+        foreach (var source in Directory.EnumerateFiles(backbone))
+        {
+            string name = Path.GetFileName(source);
+            if (name is "exits.safetensors" or PolicyFile.FileName || name.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) continue;
+            string target = Path.Combine(folder, name);
+            if (File.Exists(target) || Directory.Exists(target)) File.Delete(target);
+            try { File.CreateSymbolicLink(target, source); }
+            catch (IOException) { File.Copy(source, target); }
+            catch (UnauthorizedAccessException) { File.Copy(source, target); }
+        }
+        string exits = Path.Combine(folder, "exits.safetensors");
+        if (!string.Equals(Path.GetFullPath(exitsFile), exits, StringComparison.Ordinal)) File.Copy(exitsFile, exits, overwrite: true);
+        // A policy calibrated for other heads would be wrong for these.
+        File.Delete(Path.Combine(folder, PolicyFile.FileName));
+        return folder;
+    }
+
+    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult result, FeatureSet train, FeatureSet? dev, string outPath, string? folder)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var ansi = console.CreateOutConsole();
+        var o = result.Options;
+        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {result.Elapsed.TotalSeconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, seed {o.Seed}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
+
+        IReadOnlyDictionary<int, ExitHead>? shipped = null;
+        string shippedPath = Path.Combine(model.Directory, ExitsFile.FileName);
+        if (dev is not null && File.Exists(shippedPath)) shipped = ExitsFile.Load(shippedPath);
+        var newProbabilities = dev is null ? null : ExitProbabilities.FromFeatures(dev, result.Heads);
+        var oldProbabilities = dev is null || shipped is null ? null : ExitProbabilities.FromFeatures(dev, shipped);
+
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn(new TableColumn("exit after layer").RightAligned());
+        table.AddColumn(new TableColumn("final train loss").RightAligned());
+        if (dev is not null) table.AddColumn(new TableColumn("dev accuracy (new)").RightAligned());
+        if (oldProbabilities is not null) table.AddColumn(new TableColumn("dev accuracy (model's current heads)").RightAligned());
+        for (int k = 0; k < result.Exits.Count; k++)
+        {
+            var exit = result.Exits[k];
+            var cells = new List<string> { (exit.Layer + 1).ToString(inv), exit.EpochLosses[^1].ToString("0.0000", inv) };
+            if (newProbabilities is not null) cells.Add(Accuracy(newProbabilities, exit.Layer));
+            if (oldProbabilities is not null) cells.Add(Accuracy(oldProbabilities, exit.Layer));
+            table.AddTextRow([.. cells]);
+        }
+        if (dev is not null)
+        {
+            var cells = new List<string> { $"{model.NumLayers} (model's classifier)", "" , dev.FinalAccuracy().ToString("0.0000", inv) };
+            if (oldProbabilities is not null) cells.Add(dev.FinalAccuracy().ToString("0.0000", inv));
+            table.AddTextRow([.. cells]);
+        }
+        ansi.Write(table);
+        console.Out.WriteLine($"wrote {outPath}");
+        if (folder is not null) console.Out.WriteLine($"model folder {folder} (calibrate it: nee calibrate --model {folder} --data DEV)");
+    }
+
+    static string Accuracy(ExitProbabilities probabilities, int layer)
+    {
+        int exit = 0;
+        while (exit < probabilities.Layers.Count && probabilities.Layers[exit] != layer) exit++;
+        return exit == probabilities.Layers.Count ? "—" : probabilities.Accuracy(exit).ToString("0.0000", CultureInfo.InvariantCulture);
+    }
+}
