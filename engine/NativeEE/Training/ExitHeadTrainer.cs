@@ -94,6 +94,8 @@ public sealed class ExitHeadTrainer
         var shuffle = SeededRandom.Create(o.Seed, 2 * layer + 1);
         int batch = Math.Min(o.BatchSize, n);
         var backprop = new HeadBackprop(hidden, classes, batch, o.Dropout, SeededRandom.Create(o.Seed, 1000 + layer));
+        var mixing = SeededRandom.Create(o.Seed, 2000 + layer);
+        var loss = new LossSettings(o.DistillAlpha, o.Temperature, o.LabelSmoothing);
         var optimizer = new HeadOptimizer(head, o);
         int[] labels = train.LabelsArray;
         float[] teacher = o.DistillAlpha < 1f ? train.FinalLogitsArray : [];
@@ -115,12 +117,13 @@ public sealed class ExitHeadTrainer
             {
                 ct.ThrowIfCancellationRequested();
                 int start = s * batch, count = Math.Min(batch, n - start);
-                double loss = backprop.Compute(head, features, order.AsSpan(start, count), labels, teacher, o.DistillAlpha, o.Temperature, scaling);
-                if (!double.IsFinite(loss))
-                    throw new InvalidOperationException($"Training of the layer-{layer} head diverged (loss {loss} in epoch {epoch}, batch {s + 1}); lower the learning rate.");
+                float lambda = o.Mixup > 0 ? (float)mixing.NextSymmetricBeta(o.Mixup) : 1f;
+                double batchLoss = backprop.Compute(head, features, order.AsSpan(start, count), labels, teacher, loss, scaling, lambda);
+                if (!double.IsFinite(batchLoss))
+                    throw new InvalidOperationException($"Training of the layer-{layer} head diverged (loss {batchLoss} in epoch {epoch}, batch {s + 1}); lower the learning rate.");
                 optimizer.Step(head, backprop, o.LearningRateAt(step++, totalSteps));
                 if (average is not null) Average(average, head, Math.Min(o.WeightAveraging, (1f + step) / (10f + step)));
-                sum += loss * count;
+                sum += batchLoss * count;
                 if (progress is not null && (s + 1) % reportEvery == 0 && s + 1 < batches)
                     progress.Report(new ExitTrainingProgress(layer, epoch, o.Epochs, s + 1, batches, sum / Math.Min(n, start + count), null));
             }

@@ -81,6 +81,15 @@ public sealed record ExitHeadTrainerOptions
     /// </summary>
     public float WeightAveraging { get; init; }
 
+    /// <summary>Label smoothing ε: the cross-entropy target is (1 − ε)·one-hot + ε/C.</summary>
+    public float LabelSmoothing { get; init; }
+
+    /// <summary>
+    /// Mixup (Zhang et al., 2018) on the features: each mini-batch draws λ ~ Beta(a, a) and trains on
+    /// λ·x_i + (1 − λ)·x_j with targets (and teacher distributions) mixed alike. a = 0 turns it off; 0.2–0.4 is usual.
+    /// </summary>
+    public float Mixup { get; init; }
+
     /// <summary>Dropout probability on the pooled units before the classifier while training (DeeBERT's highway uses 0.1).</summary>
     public float Dropout { get; init; }
 
@@ -107,6 +116,8 @@ public sealed record ExitHeadTrainerOptions
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be a finite number ≥ 0.");
         if (!(WarmupFraction >= 0 && WarmupFraction < 1)) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "WarmupFraction must be in [0, 1).");
         if (!(WeightAveraging >= 0 && WeightAveraging < 1)) throw new ArgumentOutOfRangeException(nameof(WeightAveraging), WeightAveraging, "WeightAveraging must be in [0, 1).");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be in [0, 1).");
+        if (!(Mixup >= 0) || !float.IsFinite(Mixup)) throw new ArgumentOutOfRangeException(nameof(Mixup), Mixup, "Mixup must be a finite number ≥ 0.");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (!(DistillAlpha >= 0 && DistillAlpha <= 1)) throw new ArgumentOutOfRangeException(nameof(DistillAlpha), DistillAlpha, "DistillAlpha must be in [0, 1].");
         if (!(Temperature > 0) || !float.IsFinite(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be a finite number > 0.");
@@ -134,6 +145,8 @@ public sealed record ExitHeadTrainerOptions
             ["train.keep_best_epoch"] = KeepBestEpoch ? "true" : "false",
             ["train.standardize"] = Standardize ? "true" : "false",
             ["train.dropout"] = Dropout.ToString("R", inv),
+            ["train.label_smoothing"] = LabelSmoothing.ToString("R", inv),
+            ["train.mixup"] = Mixup.ToString("R", inv),
             ["train.weight_averaging"] = WeightAveraging.ToString("R", inv),
         };
         if (Optimizer == ExitOptimizer.Adam)

@@ -69,6 +69,23 @@ public sealed class ExitProbabilities
         return (double)correct / Count;
     }
 
+    /// <summary>The samples at <paramref name="rows"/> (copied, in that order), e.g. the rows <see cref="TrainingOverlap.UnseenRows"/> keeps.</summary>
+    public ExitProbabilities Subset(IReadOnlyList<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int stride = _layers.Length * Classes;
+        var probabilities = new float[(long)rows.Count * stride];
+        var labels = new int[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            int r = rows[i];
+            if ((uint)r >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rows), r, $"Row {r} is outside the table's {Count} samples.");
+            _probabilities.AsSpan(r * stride, stride).CopyTo(probabilities.AsSpan(i * stride, stride));
+            labels[i] = _labels[r];
+        }
+        return new ExitProbabilities(_layers, TotalLayers, Classes, probabilities, labels);
+    }
+
     /// <summary>
     /// logits[N, E, C] of the exits at <paramref name="layers"/>[E] (the last one the final classifier, as
     /// <c>EarlyExitModel.ComputeExitLogits</c> returns them) and labels[N] → the table (softmax per exit).

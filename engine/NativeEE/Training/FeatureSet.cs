@@ -87,6 +87,26 @@ public sealed class FeatureSet
         return (double)correct / Count;
     }
 
+    /// <summary>The samples at <paramref name="rows"/> (copied, in that order), e.g. the dev rows <see cref="TrainingOverlap.UnseenRows"/> keeps.</summary>
+    public FeatureSet Subset(IReadOnlyList<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int h = Hidden, c = Classes;
+        var states = new float[Layers][];
+        for (int l = 0; l < Layers; l++) states[l] = new float[(long)rows.Count * h];
+        var labels = new int[rows.Count];
+        var logits = HasFinalLogits ? new float[(long)rows.Count * c] : [];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            int r = rows[i];
+            if ((uint)r >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rows), r, $"Row {r} is outside the set's {Count} samples.");
+            for (int l = 0; l < Layers; l++) _layerStates[l].AsSpan(r * h, h).CopyTo(states[l].AsSpan(i * h, h));
+            labels[i] = _labels[r];
+            if (HasFinalLogits) _finalLogits.AsSpan(r * c, c).CopyTo(logits.AsSpan(i * c, c));
+        }
+        return new FeatureSet(h, c, states, labels, logits, Metadata);
+    }
+
     /// <summary>Value of the cache file's <c>format</c> metadata entry.</summary>
     public const string CacheFormat = "nativeee-features";
 

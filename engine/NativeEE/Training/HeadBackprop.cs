@@ -27,7 +27,7 @@ internal sealed class HeadBackprop
     readonly float[] _z;     // [B,C] logits
     readonly float[] _dz;    // [B,C]
     readonly float[] _d1T;   // [H,B] δ1 = dL/da, transposed
-    readonly float[] _work;  // [4·C] per-row softmax scratch
+    readonly float[] _work;  // [5·C] per-row softmax and target scratch
 
     /// <summary>Scratch for batches of up to <paramref name="maxBatch"/> rows; <paramref name="dropout"/> &gt; 0 drops pooled units with masks drawn from <paramref name="random"/>.</summary>
     public HeadBackprop(int hidden, int classes, int maxBatch, float dropout = 0f, SeededRandom random = default)
@@ -46,7 +46,7 @@ internal sealed class HeadBackprop
         _z = new float[maxBatch * classes];
         _dz = new float[maxBatch * classes];
         _d1T = new float[maxBatch * hidden];
-        _work = new float[4 * classes];
+        _work = new float[5 * classes];
         GradPoolerWeight = new float[hidden * hidden];
         GradPoolerBias = new float[hidden];
         GradClassifierWeight = new float[classes * hidden];
@@ -64,17 +64,21 @@ internal sealed class HeadBackprop
     int _lastBatch;
 
     /// <summary>
-    /// features[N,H], rows[B] (indices into features), labels[N], teacherLogits[N,C] or empty; the head reads
-    /// (x − μ)·s when <paramref name="scaling"/> is given, raw x otherwise →
+    /// features[N,H], rows[B] (indices into features), labels[N], teacherLogits[N,C] or empty →
     /// mean loss over the batch; the gradients of that mean loss land in the Grad* arrays.
-    /// Loss per row: α·CE(z, y) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)); α = 1 needs no teacher.
+    /// Loss per row: α·CE(z, target) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)); α = 1 needs no teacher.
+    /// The target is the one-hot label, smoothed by <see cref="LossSettings.LabelSmoothing"/>. With
+    /// <paramref name="mixup"/> λ &lt; 1 every row i is mixed with row (i + 1) mod B (mixup, Zhang et al. 2018):
+    /// input λ·x_i + (1 − λ)·x_j, and targets and teacher distributions mixed with the same weights.
+    /// The head reads (x − μ)·s when <paramref name="scaling"/> is given, raw x otherwise.
     /// </summary>
     public double Compute(ExitHead head, ReadOnlySpan<float> features, ReadOnlySpan<int> rows, ReadOnlySpan<int> labels,
-        ReadOnlySpan<float> teacherLogits, float alpha, float temperature, FeatureScaling? scaling = null)
+        ReadOnlySpan<float> teacherLogits, LossSettings loss, FeatureScaling? scaling = null, float mixup = 1f)
     {
         int b = rows.Length, hd = _hidden, c = _classes;
         if (b < 1 || b > _maxBatch) throw new ArgumentOutOfRangeException(nameof(rows), b, $"Batch size must be in [1, {_maxBatch}].");
-        bool distill = alpha < 1f;
+        float alpha = loss.Alpha, temperature = loss.Temperature;
+        bool distill = alpha < 1f, mixing = mixup < 1f;
         if (distill && teacherLogits.IsEmpty) throw new ArgumentException("Distillation (α < 1) needs the teacher's logits.", nameof(teacherLogits));
 
         var xb = _xb.AsSpan(0, b * hd);
@@ -86,6 +90,18 @@ internal sealed class HeadBackprop
             {
                 var row = xb.Slice(i * hd, hd);
                 for (int j = 0; j < hd; j++) row[j] = (row[j] - mean[j]) * scale[j];
+            }
+        }
+        if (mixing)
+        {
+            // Each row takes from its successor, so mix from a copy of the unmixed rows.
+            var original = _xbT.AsSpan(0, b * hd);
+            xb.CopyTo(original);
+            for (int i = 0; i < b; i++)
+            {
+                var row = xb.Slice(i * hd, hd);
+                var partner = original.Slice((i + 1) % b * hd, hd);
+                for (int j = 0; j < hd; j++) row[j] = mixup * row[j] + (1f - mixup) * partner[j];
             }
         }
 
@@ -125,21 +141,37 @@ internal sealed class HeadBackprop
         var logQ = _work.AsSpan(c, c);
         var pt = _work.AsSpan(2 * c, c);
         var logPt = _work.AsSpan(3 * c, c);
-        double loss = 0;
-        float invB = 1f / b, beta = 1f - alpha;
+        var target = _work.AsSpan(4 * c, c);
+        double total = 0;
+        float invB = 1f / b, beta = 1f - alpha, smooth = loss.LabelSmoothing;
         for (int i = 0; i < b; i++)
         {
             var zi = z.Slice(i * c, c);
             var dzi = dz.Slice(i * c, c);
-            int y = labels[rows[i]];
-            if ((uint)y >= (uint)c) throw new ArgumentOutOfRangeException(nameof(labels), y, $"Label of row {rows[i]} is outside [0, {c}).");
+            int partner = rows[(i + 1) % b];
+            int y = Label(labels, rows[i], c), y2 = mixing ? Label(labels, partner, c) : y;
+            for (int k = 0; k < c; k++)
+            {
+                float t = (k == y ? mixup : 0f) + (k == y2 ? 1f - mixup : 0f);
+                target[k] = smooth > 0 ? (1f - smooth) * t + smooth / c : t;
+            }
             float logZ = LogSoftmax(zi, 1f, logP);
-            double rowLoss = alpha * (logZ - zi[y]);
-            for (int k = 0; k < c; k++) dzi[k] = alpha * (MathF.Exp(logP[k]) - (k == y ? 1f : 0f));
+            double ce = 0;
+            for (int k = 0; k < c; k++)
+            {
+                if (target[k] != 0) ce += target[k] * (logZ - zi[k]);
+                dzi[k] = alpha * (MathF.Exp(logP[k]) - target[k]);
+            }
+            double rowLoss = alpha * ce;
             if (distill)
             {
                 LogSoftmax(zi, temperature, logQ);
                 LogSoftmax(teacherLogits.Slice(rows[i] * c, c), temperature, logPt);
+                if (mixing)
+                {
+                    LogSoftmax(teacherLogits.Slice(partner * c, c), temperature, pt);
+                    for (int k = 0; k < c; k++) logPt[k] = MathF.Log(mixup * MathF.Exp(logPt[k]) + (1f - mixup) * MathF.Exp(pt[k]));
+                }
                 double kl = 0;
                 for (int k = 0; k < c; k++)
                 {
@@ -150,7 +182,7 @@ internal sealed class HeadBackprop
                 rowLoss += beta * temperature * temperature * kl;
             }
             for (int k = 0; k < c; k++) dzi[k] *= invB;
-            loss += rowLoss;
+            total += rowLoss;
         }
 
         // Classifier gradients: dW2 = dzᵀ·pooled, db2 = Σ dz.
@@ -196,7 +228,14 @@ internal sealed class HeadBackprop
             for (int j = 0; j < hd; j++) xbT[j * b + i] = xb[i * hd + j];
         Gemm.Multiply(d1T, hd, Gemm.Pack(xbT, hd, b), default, GradPoolerWeight);
 
-        return loss / b;
+        return total / b;
+    }
+
+    static int Label(ReadOnlySpan<int> labels, int row, int classes)
+    {
+        int y = labels[row];
+        if ((uint)y >= (uint)classes) throw new ArgumentOutOfRangeException(nameof(labels), y, $"Label of row {row} is outside [0, {classes}).");
+        return y;
     }
 
     /// <summary>logits[C] / T → log-softmax into logp[C]; returns logsumexp of the scaled logits.</summary>
@@ -212,3 +251,6 @@ internal sealed class HeadBackprop
         return lse;
     }
 }
+
+/// <summary>What a head's loss is made of: α·CE(label) + (1 − α)·T²·KL(teacher_T ‖ student_T), labels smoothed by ε.</summary>
+internal sealed record LossSettings(float Alpha = 1f, float Temperature = 1f, float LabelSmoothing = 0f);

@@ -69,11 +69,13 @@ public class ExitHeadTrainerTests
     }
 
     [Theory]
-    [InlineData(0.3f, 0f)]
-    [InlineData(0f, 0.99f)]
-    public void DropoutAndWeightAveragingStillLearnAndStayDeterministic(float dropout, float averaging)
+    [InlineData(0.3f, 0f, 0f, 0f)]
+    [InlineData(0f, 0.99f, 0f, 0f)]
+    [InlineData(0f, 0f, 0.4f, 0f)]
+    [InlineData(0f, 0f, 0f, 0.1f)]
+    public void RegularisersStillLearnAndStayDeterministic(float dropout, float averaging, float mixup, float smoothing)
     {
-        var options = Fast with { Dropout = dropout, WeightAveraging = averaging };
+        var options = Fast with { Dropout = dropout, WeightAveraging = averaging, Mixup = mixup, LabelSmoothing = smoothing };
         var a = new ExitHeadTrainer(options).Train(Train, [2], Dev, cancellationToken: Ct).Exits[0];
         var b = new ExitHeadTrainer(options with { Threads = 1 }).Train(Train, [2], Dev, cancellationToken: Ct).Exits[0];
         var plain = new ExitHeadTrainer(Fast).Train(Train, [2], cancellationToken: Ct).Exits[0];
@@ -148,6 +150,8 @@ public class ExitHeadTrainerTests
         Assert.Contains("final layer's logits", Assert.Throws<ArgumentException>(() => new ExitHeadTrainer(Fast with { DistillAlpha = 0.5f }).Train(noTeacher, [0], cancellationToken: Ct)).Message);
         Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { LearningRate = 0 })).ParamName);
         Assert.Equal("DistillAlpha", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { DistillAlpha = 1.5f })).ParamName);
+        Assert.Equal("Mixup", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { Mixup = float.NaN })).ParamName);
+        Assert.Equal("LabelSmoothing", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { LabelSmoothing = 1f })).ParamName);
         Assert.Equal("Dropout", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { Dropout = 1f })).ParamName);
         Assert.Equal("WeightAveraging", Assert.Throws<ArgumentOutOfRangeException>(() => new ExitHeadTrainer(Fast with { WeightAveraging = -0.5f })).ParamName);
         using var cts = new CancellationTokenSource();

@@ -24,6 +24,21 @@ public class ExitProbabilitiesTests
     }
 
     [Fact]
+    public void SubsetAndFromLogitsKeepEveryExitOfTheChosenRows()
+    {
+        // logits[N=3, E=2, C=2]
+        float[] logits = [0, 1, 2, 0, /**/ 0, 0, 1, 3, /**/ 5, 4, 0, 2];
+        var p = ExitProbabilities.FromLogits([2, 5], 6, 2, logits, [1, 0, 1]);
+        Assert.Equal(1 / (1 + Math.Exp(-1)), p.Get(0, 0)[1], 1e-6);
+        Assert.Equal(1 / (1 + Math.Exp(2)), p.Get(2, 1)[0], 1e-6);
+        var sub = p.Subset([2, 0]);
+        Assert.Equal([1, 1], sub.Labels.ToArray());
+        Assert.True(sub.Get(0, 1).SequenceEqual(p.Get(2, 1)));
+        Assert.True(sub.Get(1, 0).SequenceEqual(p.Get(0, 0)));
+        Assert.Equal([2, 5], sub.Layers);
+    }
+
+    [Fact]
     public void InconsistentTablesAreRefused()
     {
         Assert.Contains("ascending", Assert.Throws<ArgumentException>(() => new ExitProbabilities([3, 1, 5], 6, 2, new float[6], [0])).Message);

@@ -26,6 +26,19 @@ public class FeatureSetTests
     }
 
     [Fact]
+    public void SubsetCopiesTheChosenRowsInOrder()
+    {
+        var set = SyntheticFeatures.Blobs(n: 30, hidden: 4, classes: 3, layers: 2, seed: 8);
+        var sub = set.Subset([7, 2, 29]);
+        Assert.Equal(3, sub.Count);
+        for (int l = 0; l < 2; l++)
+            Assert.True(sub.LayerStates(l).Span[4..8].SequenceEqual(set.LayerStates(l).Span[8..12]));
+        Assert.Equal([set.Labels.Span[7], set.Labels.Span[2], set.Labels.Span[29]], sub.Labels.ToArray());
+        Assert.True(sub.FinalLogits.Span[6..9].SequenceEqual(set.FinalLogits.Span[87..90]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => set.Subset([30]));
+    }
+
+    [Fact]
     public void FinalAccuracyCountsArgmaxHits()
     {
         // Logits rows: argmax 1, 0, 1, 0 (the tie resolves to the first class, as torch.argmax).

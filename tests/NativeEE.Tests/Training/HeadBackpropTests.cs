@@ -13,12 +13,15 @@ public class HeadBackpropTests
     [InlineData(0f, 0.5f, false)]    // distillation only, sharpening temperature
     [InlineData(0.3f, 2f, true)]     // on standardised inputs
     [InlineData(1f, 1f, false, 0.4f)] // with dropout on the pooled units (the oracle replays the mask)
-    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature, bool standardize, float dropout = 0f)
+    [InlineData(1f, 1f, false, 0f, 0.2f)]         // label smoothing
+    [InlineData(0.4f, 1.5f, true, 0f, 0.1f, 0.7f)] // mixup of inputs, labels and teacher, with smoothing
+    public void GradientsMatchFiniteDifferencesOfADoubleOracle(float alpha, float temperature, bool standardize, float dropout = 0f,
+        float smoothing = 0f, float mixup = 1f)
     {
         var (head, x, labels, teacher) = TinyProblem(seed: 3);
         var bp = new HeadBackprop(H, C, maxBatch: 8, dropout, SeededRandom.Create(1, 2));
         var scaling = standardize ? FeatureScaling.Fit(x, N, H) : null;
-        double loss = bp.Compute(head, x, Rows, labels, teacher, alpha, temperature, scaling);
+        double loss = bp.Compute(head, x, Rows, labels, teacher, new LossSettings(alpha, temperature, smoothing), scaling, mixup);
         if (scaling is not null)
         {
             // The oracle reads the standardised rows directly.
@@ -36,7 +39,7 @@ public class HeadBackpropTests
             Assert.Contains(0f, mask);
             Assert.Contains(1f / (1f - dropout), mask);
         }
-        double OracleLoss(double[][] t, float[] xs, int[] ys, float[] tl, double a, double temp) => ExitHeadOracle(t, xs, ys, tl, a, temp, mask);
+        double OracleLoss(double[][] t, float[] xs, int[] ys, float[] tl, double a, double temp) => ExitHeadOracle(t, xs, ys, tl, a, temp, mask, smoothing, mixup);
         double oracleLoss = OracleLoss(theta, x, labels, teacher, alpha, temperature);
         Assert.Equal(oracleLoss, loss, 1e-5);
 
@@ -65,14 +68,14 @@ public class HeadBackpropTests
         var (head, x, labels, teacher) = TinyProblem(seed: 4);
         var withTeacher = new HeadBackprop(H, C, 8);
         var plain = new HeadBackprop(H, C, 8);
-        double a = withTeacher.Compute(head, x, Rows, labels, teacher, alpha: 1f, temperature: 3f);
-        double b = plain.Compute(head, x, Rows, labels, default, alpha: 1f, temperature: 1f);
+        double a = withTeacher.Compute(head, x, Rows, labels, teacher, new LossSettings(Alpha: 1f, Temperature: 3f));
+        double b = plain.Compute(head, x, Rows, labels, default, new LossSettings());
         Assert.Equal(b, a);
         Assert.Equal(plain.GradPoolerWeight, withTeacher.GradPoolerWeight);
         Assert.Equal(plain.GradClassifierBias, withTeacher.GradClassifierBias);
         // And plain CE is what a double oracle says it is.
         double[][] theta = [ToDouble(head.PoolerWeight), ToDouble(head.PoolerBias), ToDouble(head.ClassifierWeight), ToDouble(head.ClassifierBias)];
-        Assert.Equal(ExitHeadOracle(theta, x, labels, teacher, 1, 1, null), b, 1e-5);
+        Assert.Equal(ExitHeadOracle(theta, x, labels, teacher, 1, 1, null, 0, 1), b, 1e-5);
     }
 
     [Fact]
@@ -82,7 +85,7 @@ public class HeadBackpropTests
         var own = new float[N * C];
         head.ComputeLogits(x, N, own);
         var bp = new HeadBackprop(H, C, 8);
-        double loss = bp.Compute(head, x, Rows, labels, own, alpha: 0f, temperature: 2f);
+        double loss = bp.Compute(head, x, Rows, labels, own, new LossSettings(Alpha: 0f, Temperature: 2f));
         Assert.True(Math.Abs(loss) < 1e-6, $"KL(p ‖ p) should be 0, got {loss}");
         Assert.All(bp.GradPoolerWeight, g => Assert.True(Math.Abs(g) < 1e-6, $"gradient {g}"));
         Assert.All(bp.GradClassifierWeight, g => Assert.True(Math.Abs(g) < 1e-6, $"gradient {g}"));
@@ -93,9 +96,9 @@ public class HeadBackpropTests
     {
         var (head, x, labels, _) = TinyProblem(seed: 6);
         var bp = new HeadBackprop(H, C, 8);
-        Assert.Throws<ArgumentException>(() => bp.Compute(head, x, Rows, labels, default, 0.5f, 1f));
+        Assert.Throws<ArgumentException>(() => bp.Compute(head, x, Rows, labels, default, new LossSettings(Alpha: 0.5f)));
         labels[2] = C;
-        Assert.Throws<ArgumentOutOfRangeException>(() => bp.Compute(head, x, Rows, labels, default, 1f, 1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => bp.Compute(head, x, Rows, labels, default, new LossSettings()));
     }
 
     static (ExitHead Head, float[] X, int[] Labels, float[] Teacher) TinyProblem(int seed)
@@ -122,39 +125,49 @@ public class HeadBackpropTests
         return d;
     }
 
-    /// <summary>Independent double-precision loss (pooled units times the dropout mask, if any): mean over Rows of α·CE + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(z/T)).</summary>
-    static double ExitHeadOracle(double[][] theta, float[] x, int[] labels, float[] teacher, double alpha, double temperature, float[]? mask)
+    /// <summary>
+    /// Independent double-precision loss: mean over Rows of α·CE(target) + (1 − α)·T²·KL(teacher_T ‖ softmax(z/T)), where
+    /// row r = Rows[i] is mixed with Rows[i+1 mod B] (input, one-hot target and teacher distribution, weights λ and 1 − λ),
+    /// the target smoothed by ε, and the pooled units multiplied by the dropout mask, if any.
+    /// </summary>
+    static double ExitHeadOracle(double[][] theta, float[] x, int[] labels, float[] teacher, double alpha, double temperature,
+        float[]? mask, double smoothing, double lambda)
     {
-        int row = 0;
         double[] w1 = theta[0], b1 = theta[1], w2 = theta[2], b2 = theta[3];
         double total = 0;
-        foreach (int r in Rows)
+        for (int row = 0; row < Rows.Length; row++)
         {
+            int r = Rows[row], q = Rows[(row + 1) % Rows.Length];
             var h = new double[H];
             for (int j = 0; j < H; j++)
             {
                 double a = b1[j];
-                for (int k = 0; k < H; k++) a += w1[j * H + k] * x[r * H + k];
+                for (int k = 0; k < H; k++) a += w1[j * H + k] * (lambda * x[r * H + k] + (1 - lambda) * x[q * H + k]);
                 h[j] = Math.Tanh(a) * (mask is null ? 1 : mask[row * H + j]);
             }
-            row++;
             var z = new double[C];
             for (int c = 0; c < C; c++)
             {
                 z[c] = b2[c];
                 for (int j = 0; j < H; j++) z[c] += w2[c * H + j] * h[j];
             }
-            double ce = LogSumExp(z, 1) - z[labels[r]];
+            double lse = LogSumExp(z, 1), ce = 0;
+            for (int c = 0; c < C; c++)
+            {
+                double t = (c == labels[r] ? lambda : 0) + (c == labels[q] ? 1 - lambda : 0);
+                t = (1 - smoothing) * t + smoothing / C;
+                ce += t * (lse - z[c]);
+            }
             double kl = 0;
             if (alpha < 1)
             {
-                var t = new double[C];
-                for (int c = 0; c < C; c++) t[c] = teacher[r * C + c];
-                double lseT = LogSumExp(t, temperature), lseZ = LogSumExp(z, temperature);
+                double[] tr = new double[C], tq = new double[C];
+                for (int c = 0; c < C; c++) (tr[c], tq[c]) = (teacher[r * C + c], teacher[q * C + c]);
+                double lseR = LogSumExp(tr, temperature), lseQ = LogSumExp(tq, temperature), lseZ = LogSumExp(z, temperature);
                 for (int c = 0; c < C; c++)
                 {
-                    double logP = t[c] / temperature - lseT, logQ = z[c] / temperature - lseZ;
-                    kl += Math.Exp(logP) * (logP - logQ);
+                    double p = lambda * Math.Exp(tr[c] / temperature - lseR) + (1 - lambda) * Math.Exp(tq[c] / temperature - lseQ);
+                    kl += p * (Math.Log(p) - (z[c] / temperature - lseZ));
                 }
             }
             total += alpha * ce + (1 - alpha) * temperature * temperature * kl;
