@@ -107,10 +107,10 @@ internal static class TrainExitsCommand
         if (Path.GetDirectoryName(fullOut) is { } outFolder && !Directory.Exists(outFolder))
             throw CliException.Input($"{fullOut}: the folder does not exist");
 
-        var train = Features(context, model, dataPath, limit, textColumn, labelColumn, cacheDir, "train features");
-        var dev = devPath is null ? null : Features(context, model, devPath, null, textColumn, labelColumn, cacheDir, "dev features");
         var layers = Enumerable.Range(0, model.NumLayers - 1).ToArray();
         var initialHeads = InitialHeads(init, model, layers);
+        var train = Features(context, model, dataPath, limit, textColumn, labelColumn, cacheDir, "train features");
+        var dev = devPath is null ? null : Features(context, model, devPath, null, textColumn, labelColumn, cacheDir, "dev features");
 
         var trainer = new ExitHeadTrainer(options);
         var fractions = new double[model.NumLayers];
