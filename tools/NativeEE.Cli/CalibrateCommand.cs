@@ -46,8 +46,8 @@ internal static class CalibrateCommand
         var limit = CommonOptions.Positive("--limit", null, "Use only the first N rows.", "N");
         var excludeSeen = new Option<string?>("--exclude-seen")
         {
-            Description = "Leave out the rows whose text is found word for word inside a row of this training file. The heads "
-                + "(and the backbone) learnt those rows, so they are over-confident and right there more often than on new text, "
+            Description = "Leave out the rows whose text is found word for word inside a row of this training file. Heads trained "
+                + "on that file learnt those rows, so they are over-confident and right there more often than on new text, "
                 + "and a threshold calibrated on them exits too early. SST-2's dev.tsv is 89% sub-phrases of train.tsv: pass it.",
             HelpName = "TRAIN",
         };
