@@ -127,7 +127,7 @@ internal static class TrainExitsCommand
         ExitsFile.Save(fullOut, result.Heads, metadata);
         string? folder = modelOut is null ? null : MakeModelFolder(model.Directory, Path.GetFullPath(modelOut), fullOut);
 
-        WriteReport(console, model, result, train, dev, fullOut, folder);
+        WriteReport(console, model, result, train, dev, fullOut, folder, metadata["train.init"]);
         return Cli.Success;
     }
 
@@ -237,12 +237,12 @@ internal static class TrainExitsCommand
         return folder;
     }
 
-    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult result, FeatureSet train, FeatureSet? dev, string outPath, string? folder)
+    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult result, FeatureSet train, FeatureSet? dev, string outPath, string? folder, string init)
     {
         var inv = CultureInfo.InvariantCulture;
         var ansi = console.CreateOutConsole();
         var o = result.Options;
-        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {result.Elapsed.TotalSeconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, seed {o.Seed}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
+        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {result.Elapsed.TotalSeconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, weight decay {o.WeightDecay}, averaging {o.WeightAveraging}, init {init}, seed {o.Seed}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
 
         IReadOnlyDictionary<int, ExitHead>? shipped = null;
         string shippedPath = Path.Combine(model.Directory, ExitsFile.FileName);
