@@ -2,7 +2,7 @@ namespace NativeEE.Kernels;
 
 /// <summary>
 /// Plain-loop tile for CPUs (or runtime switches) without SIMD. 4×4 keeps the 16 running sums in
-/// registers on any target; the point is correctness and the shared driver, not speed.
+/// registers on any target; the point is correctness and the shared driver, not speed (prefetch requests are ignored).
 /// </summary>
 internal readonly unsafe struct MicroKernelScalar : IMicroKernel
 {
@@ -10,7 +10,8 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
     public static int NR => 4;
     public static int KC => 1024;
 
-    public static void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
+    public static void Run<TPrefetch>(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias,
+        float* prefetch, nint prefetchStep) where TPrefetch : struct, IPrefetch
     {
         for (int i = 0; i < rows; i++, a += lda, c += ldc)
         {

@@ -12,24 +12,25 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 {
     public static int MR => 6;
     public static int NR => 16;
-    public static int KC => 768; // see GemmDriver: an MR×768 X slice (18–24 KB) stays in L1 while W streams from L2
+    public static int KC => 768; // see GemmDriver: a 768-deep W panel (≤ 96 KB) stays in L2 while every row block reads it
 
-    public static void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
+    public static void Run<TPrefetch>(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias,
+        float* prefetch, nint prefetchStep) where TPrefetch : struct, IPrefetch
     {
         switch (rows)
         {
-            case 6: Tile<Rows6>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 5: Tile<Rows5>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 4: Tile<Rows4>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 3: Tile<Rows3>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 2: Tile<Rows2>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            default: Tile<Rows1>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            case 6: Tile<Rows6, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 5: Tile<Rows5, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 4: Tile<Rows4, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 3: Tile<Rows3, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 2: Tile<Rows2, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            default: Tile<Rows1, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
         }
     }
 
     [SkipLocalsInit]
-    static void Tile<TRows>(float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
-        where TRows : struct, IRowCount
+    static void Tile<TRows, TPrefetch>(float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias,
+        float* prefetch, nint prefetchStep) where TRows : struct, IRowCount where TPrefetch : struct, IPrefetch
     {
         int r = TRows.Value;
         Vector256<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
@@ -44,6 +45,8 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             for (; p + 1 < kc; p += 2, b += 32)
             {
                 Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8), b2 = Vector256.Load(b + 16), b3 = Vector256.Load(b + 24);
+                Prefetch.Step<TPrefetch>(prefetch + p * prefetchStep);
+                Prefetch.Step<TPrefetch>(prefetch + (p + 1) * prefetchStep);
                 av = Vector256.Create(a0[p]);
                 c0_0 = Vector256.MultiplyAddEstimate(av, b0, c0_0);
                 c0_1 = Vector256.MultiplyAddEstimate(av, b1, c0_1);
@@ -73,6 +76,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
         for (; p < kc; p++, b += 16)
         {
             Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+            Prefetch.Step<TPrefetch>(prefetch + p * prefetchStep);
             av = Vector256.Create(a0[p]);
             c0_0 = Vector256.MultiplyAddEstimate(av, b0, c0_0);
             c0_1 = Vector256.MultiplyAddEstimate(av, b1, c0_1);

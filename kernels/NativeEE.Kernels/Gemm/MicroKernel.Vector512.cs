@@ -12,26 +12,27 @@ internal readonly unsafe struct MicroKernel8x32 : IMicroKernel
 {
     public static int MR => 8;
     public static int NR => 32;
-    public static int KC => 768; // see GemmDriver: an MR×768 X slice (18–24 KB) stays in L1 while W streams from L2
+    public static int KC => 768; // see GemmDriver: a 768-deep W panel (≤ 96 KB) stays in L2 while every row block reads it
 
-    public static void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
+    public static void Run<TPrefetch>(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias,
+        float* prefetch, nint prefetchStep) where TPrefetch : struct, IPrefetch
     {
         switch (rows)
         {
-            case 8: Tile<Rows8>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 7: Tile<Rows7>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 6: Tile<Rows6>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 5: Tile<Rows5>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 4: Tile<Rows4>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 3: Tile<Rows3>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            case 2: Tile<Rows2>(a, lda, b, kc, c, ldc, accumulate, bias); break;
-            default: Tile<Rows1>(a, lda, b, kc, c, ldc, accumulate, bias); break;
+            case 8: Tile<Rows8, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 7: Tile<Rows7, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 6: Tile<Rows6, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 5: Tile<Rows5, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 4: Tile<Rows4, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 3: Tile<Rows3, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            case 2: Tile<Rows2, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
+            default: Tile<Rows1, TPrefetch>(a, lda, b, kc, c, ldc, accumulate, bias, prefetch, prefetchStep); break;
         }
     }
 
     [SkipLocalsInit]
-    static void Tile<TRows>(float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias)
-        where TRows : struct, IRowCount
+    static void Tile<TRows, TPrefetch>(float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias,
+        float* prefetch, nint prefetchStep) where TRows : struct, IRowCount where TPrefetch : struct, IPrefetch
     {
         int r = TRows.Value;
         Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
@@ -47,6 +48,8 @@ internal readonly unsafe struct MicroKernel8x32 : IMicroKernel
             for (; p + 1 < kc; p += 2, b += 64)
             {
                 Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = Vector512.Load(b + 32), b3 = Vector512.Load(b + 48);
+                Prefetch.Step<TPrefetch>(prefetch + p * prefetchStep);
+                Prefetch.Step<TPrefetch>(prefetch + (p + 1) * prefetchStep);
                 av = Vector512.Create(a0[p]);
                 c0_0 = Vector512.MultiplyAddEstimate(av, b0, c0_0);
                 c0_1 = Vector512.MultiplyAddEstimate(av, b1, c0_1);
@@ -76,6 +79,7 @@ internal readonly unsafe struct MicroKernel8x32 : IMicroKernel
         for (; p < kc; p++, b += 32)
         {
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            Prefetch.Step<TPrefetch>(prefetch + p * prefetchStep);
             av = Vector512.Create(a0[p]);
             c0_0 = Vector512.MultiplyAddEstimate(av, b0, c0_0);
             c0_1 = Vector512.MultiplyAddEstimate(av, b1, c0_1);

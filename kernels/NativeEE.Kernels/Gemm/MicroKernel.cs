@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace NativeEE.Kernels;
 
 /// <summary>
@@ -21,8 +24,37 @@ internal unsafe interface IMicroKernel
     /// <summary>
     /// C[rows,NR] = (accumulate ? C : 0) + A[rows,kc]·B[kc,NR] (+ bias[NR] when non-null), for 1 ≤ rows ≤ MR.
     /// A rows are <paramref name="lda"/> floats apart, C rows <paramref name="ldc"/>; B is one packed panel.
+    /// At each k step p it also requests <typeparamref name="TPrefetch"/> cache lines from
+    /// <c>prefetch + p·prefetchStep</c>: W that a later call will read (see <see cref="GemmDriver{TKernel}"/>),
+    /// so its DRAM latency hides behind this tile's FMAs. A hint only: never read, may point anywhere.
     /// </summary>
-    static abstract void Run(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias);
+    static abstract void Run<TPrefetch>(int rows, float* a, nint lda, float* b, int kc, float* c, nint ldc, bool accumulate, float* bias,
+        float* prefetch, nint prefetchStep) where TPrefetch : struct, IPrefetch;
+}
+
+/// <summary>Cache lines a microkernel prefetches per k step, known to the JIT (0 costs nothing in the loop).</summary>
+internal interface IPrefetch
+{
+    static abstract int Lines { get; }
+}
+
+internal struct PrefetchNone : IPrefetch { public static int Lines => 0; }
+internal struct PrefetchOneLine : IPrefetch { public static int Lines => 1; }
+internal struct PrefetchTwoLines : IPrefetch { public static int Lines => 2; }
+
+internal static unsafe class Prefetch
+{
+    /// <summary>
+    /// Requests the <typeparamref name="TPrefetch"/> lines at <paramref name="at"/> (64 bytes apart) into L2 and
+    /// L1. x86 only (.NET exposes no Arm prefetch); elsewhere a no-op, which changes timing, never results.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Step<TPrefetch>(float* at) where TPrefetch : struct, IPrefetch
+    {
+        if (!Sse.IsSupported) return;
+        if (TPrefetch.Lines > 0) Sse.Prefetch0(at);
+        if (TPrefetch.Lines > 1) Sse.Prefetch0(at + 16);
+    }
 }
 
 /// <summary>A row count known to the JIT: each microkernel body is instantiated once per count, so unused rows cost nothing.</summary>
