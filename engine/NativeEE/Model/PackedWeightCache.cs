@@ -107,7 +107,7 @@ internal sealed unsafe class PackedWeightCache : IDisposable
 
     const ulong FnvOffset = 14695981039346656037, FnvPrime = 1099511628211;
 
-    static ulong Fnv1a(ReadOnlySpan<byte> bytes, ulong hash = FnvOffset)
+    internal static ulong Fnv1a(ReadOnlySpan<byte> bytes, ulong hash = FnvOffset)
     {
         foreach (byte b in bytes) hash = (hash ^ b) * FnvPrime;
         return hash;
