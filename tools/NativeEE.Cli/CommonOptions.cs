@@ -68,7 +68,7 @@ internal static class CommonOptions
         throw CliException.Usage($"no model given: pass --model DIR (the default {DefaultModelPath} does not exist under {Environment.CurrentDirectory})");
     }
 
-    /// <summary>Loads the model with the weight cache <c>--cache</c>/<c>--no-cache</c> chose (default: the per-user cache folder).</summary>
+    /// <summary>Loads the model with the weight cache <c>--weight-cache</c>/<c>--no-weight-cache</c> chose (default: the per-user cache folder).</summary>
     public static EarlyExitModel LoadModel(CliContext context, string? given, int? threads)
     {
         string directory = ResolveModelDirectory(given);
