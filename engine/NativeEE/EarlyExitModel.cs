@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using NativeEE.Batching;
 using NativeEE.Kernels;
 using NativeEE.Model;
@@ -80,38 +79,17 @@ public sealed class EarlyExitModel : IDisposable
         if (options.MaxTokens is int requested && (requested < 2 || requested > config.MaxPositionEmbeddings))
             throw new ArgumentOutOfRangeException(nameof(options), requested,
                 $"ModelOptions.MaxTokens must be between 2 and the model's max_position_embeddings ({config.MaxPositionEmbeddings}).");
-        // FastBertTokenizer's vocabulary load (dictionaries of every piece, then frozen copies) is the largest part of a
-        // cold start once the weights are mapped rather than packed: it runs on a thread of its own meanwhile.
-        WordPieceTokenizer? tokenizer = null;
-        ExceptionDispatchInfo? tokenizerError = null;
-        int maxTokens = options.MaxTokens ?? config.MaxPositionEmbeddings;
-        var tokenizerThread = new Thread(() =>
-        {
-            try { tokenizer = WordPieceTokenizer.Load(directory, maxTokens); }
-            catch (Exception e) { tokenizerError = ExceptionDispatchInfo.Capture(e); }
-        })
-        { IsBackground = true, Name = "NativeEE vocabulary load" };
-        tokenizerThread.Start();
+        var tokenizer = WordPieceTokenizer.Load(directory, options.MaxTokens ?? config.MaxPositionEmbeddings);
+        int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer.MaxTokens);
+        if (maxBatchTokens < tokenizer.MaxTokens)
+            throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
+                $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
 
         var memory = new ModelMemory();
         try
         {
-            BertEncoder? encoder = null;
-            WeightCacheStatus cacheStatus = WeightCacheStatus.Disabled;
-            string? cachePath = null;
-            ExceptionDispatchInfo? encoderError = null;
-            try { encoder = BertEncoder.Load(config, directory, configPath, options.WeightCacheDirectory, memory, out cacheStatus, out cachePath); }
-            catch (Exception e) { encoderError = ExceptionDispatchInfo.Capture(e); }
-            tokenizerThread.Join();
-            // A bad vocabulary is reported first, as when the two loaded one after the other.
-            tokenizerError?.Throw();
-            encoderError?.Throw();
-
-            int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer!.MaxTokens);
-            if (maxBatchTokens < tokenizer!.MaxTokens)
-                throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
-                    $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
-            bool hasExits = Array.FindIndex(encoder!.Heads, 0, encoder.Heads.Length - 1, h => h is not null) >= 0;
+            var encoder = BertEncoder.Load(config, directory, configPath, options.WeightCacheDirectory, memory, out var cacheStatus, out string? cachePath);
+            bool hasExits = Array.FindIndex(encoder.Heads, 0, encoder.Heads.Length - 1, h => h is not null) >= 0;
             var policy = options.DefaultPolicy ?? PolicyFile.TryLoad(directory) ?? ExitPolicy.FullDepth;
             if (policy.UsesIntermediateHeads && !hasExits)
                 throw new ModelLoadException($"The default exit policy '{policy.Spec}' needs exit heads, but {directory} has no {BertEncoder.ExitsFileName}.",
