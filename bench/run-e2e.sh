@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates docs/performance.md from one end-to-end run of NativeEE vs ONNX Runtime (bench/NativeEE.Bench/E2e):
+# Regenerates docs/performance.md and the README's performance table from one end-to-end run of NativeEE vs ONNX Runtime (bench/NativeEE.Bench/E2e):
 # Release build, the FMA peak, the shared early-exit model on ../shared/data/sst2/test.tsv, the BERT-base shapes,
 # the per-op profile, machine facts.
 #   bench/run-e2e.sh [--make-bert-base] [e2e options: --repeats N, --policy SPEC|nativeee-policy.json, ...]
@@ -25,4 +25,4 @@ if [ -n "${E2E_MAX_LOAD:-}" ] && [ -r /proc/loadavg ]; then
 fi
 
 E2E_COMMAND="bench/run-e2e.sh $*" dotnet "$repo/bench/NativeEE.Bench/bin/Release/net10.0/NativeEE.Bench.dll" e2e \
-  --bert-base "$bert" --out "$repo/docs/performance.md" "${args[@]}"
+  --bert-base "$bert" --out "$repo/docs/performance.md" --readme "$repo/README.md" "${args[@]}"

@@ -65,6 +65,19 @@ internal sealed class LabeledData
         return new LabeledData(path, header[textIndex], header[labelIndex], [.. texts], [.. labels]);
     }
 
+    /// <summary>The rows at <paramref name="rows"/> (indices into this file's rows, in that order), same path and columns.</summary>
+    public LabeledData Subset(IReadOnlyList<int> rows)
+    {
+        var texts = new string[rows.Count];
+        var labels = new int[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            texts[i] = Texts[rows[i]];
+            labels[i] = Labels[rows[i]];
+        }
+        return new LabeledData(Path, TextColumn, LabelColumn, texts, labels);
+    }
+
     static int Column(string path, List<string> header, string? given, string[] knownNames, string what, int other)
     {
         if (given is not null)

@@ -22,7 +22,7 @@ internal static class TrainExitsCommand
         var dev = new Option<string?>("--dev") { Description = "Labelled dev file: per-layer dev accuracy after every epoch and at the end.", HelpName = "FILE" };
         var output = new Option<string>("--out", "-o") { Description = "Exits file to write.", HelpName = "FILE", DefaultValueFactory = _ => "exits.safetensors" };
         var modelOut = new Option<string?>("--model-out") { Description = "Also make a model folder here: the backbone's files linked in, the new exits.safetensors beside them (ready for calibrate/eval/classify).", HelpName = "DIR" };
-        var epochs = CommonOptions.Positive("--epochs", null, "Passes over the training set (default 3).", "N");
+        var epochs = CommonOptions.Positive("--epochs", null, "Passes over the training set (default 12).", "N");
         var lr = new Option<float?>("--lr") { Description = "Peak learning rate (default 1e-3).", HelpName = "RATE" };
         var batch = CommonOptions.Positive("--batch-size", null, "Mini-batch size (default 64).", "N");
         var optimizer = new Option<string>("--optimizer") { Description = "adam (AdamW with --weight-decay) or sgd (with momentum 0.9).", HelpName = "NAME", DefaultValueFactory = _ => "adam" };
@@ -34,9 +34,15 @@ internal static class TrainExitsCommand
             HelpName = "ALPHA",
         };
         var temperature = new Option<float?>("--temperature") { Description = "Distillation temperature (default 1).", HelpName = "T" };
-        var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay on the head matrices (default 0).", HelpName = "W" };
+        var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay on the head matrices (default 0.1).", HelpName = "W" };
         var dropout = new Option<float?>("--dropout") { Description = "Dropout on the pooled units while training (DeeBERT's highway uses 0.1; default 0).", HelpName = "P" };
-        var averaging = new Option<float?>("--weight-averaging") { Description = "Polyak averaging: decay of the moving average of the weights (e.g. 0.999; default 0 = off).", HelpName = "DECAY" };
+        var averaging = new Option<float?>("--weight-averaging") { Description = "Polyak averaging: decay of the moving average of the weights (default 0.9995; 0 = off).", HelpName = "DECAY" };
+        var init = new Option<string>("--init")
+        {
+            Description = "Where every head starts: pooler (the model's own pooler and classifier, the default), random, or an exits file (FILE.safetensors).",
+            HelpName = "pooler|random|FILE",
+            DefaultValueFactory = _ => "pooler",
+        };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule after warm-up: constant, linear or cosine.", HelpName = "NAME", DefaultValueFactory = _ => "constant" };
         schedule.AcceptOnlyFromAmong("constant", "linear", "cosine");
         var warmup = new Option<float?>("--warmup") { Description = "Fraction of all steps spent warming the learning rate up (default 0).", HelpName = "FRACTION" };
@@ -47,13 +53,13 @@ internal static class TrainExitsCommand
         var labelColumn = new Option<string?>("--label-column") { Description = "Label column: header name or 0-based index.", HelpName = "NAME|INDEX" };
         var command = new Command("train-exits", "Train one exit head per layer on the frozen backbone (DeeBERT stage 2) and write exits.safetensors.")
         {
-            model, threads, data, dev, output, modelOut, epochs, lr, batch, optimizer, seed, distill, temperature, weightDecay, dropout, averaging,
+            model, threads, data, dev, output, modelOut, init, epochs, lr, batch, optimizer, seed, distill, temperature, weightDecay, dropout, averaging,
             schedule, warmup, keepBest, limit, cache,
             textColumn, labelColumn,
         };
         command.SetAction(parse =>
         {
-            var defaults = new ExitHeadTrainerOptions();
+            var defaults = ExitHeadTrainerOptions.Recommended;
             ExitHeadTrainerOptions options;
             try
             {
@@ -82,7 +88,7 @@ internal static class TrainExitsCommand
             }
             if (options.KeepBestEpoch && parse.GetValue(dev) is null) throw CliException.Usage("--keep-best needs --dev");
             return Run(context, parse.GetValue(model), parse.GetValue(threads), parse.GetValue(data)!, parse.GetValue(dev), parse.GetValue(output)!,
-                parse.GetValue(modelOut), options, parse.GetValue(limit), parse.GetValue(cache), parse.GetValue(textColumn), parse.GetValue(labelColumn));
+                parse.GetValue(modelOut), parse.GetValue(init)!, options, parse.GetValue(limit), parse.GetValue(cache), parse.GetValue(textColumn), parse.GetValue(labelColumn));
         });
         return (command,
         [
@@ -91,7 +97,7 @@ internal static class TrainExitsCommand
         ]);
     }
 
-    static int Run(CliContext context, string? modelDir, int? threads, string dataPath, string? devPath, string outPath, string? modelOut,
+    static int Run(CliContext context, string? modelDir, int? threads, string dataPath, string? devPath, string outPath, string? modelOut, string init,
         ExitHeadTrainerOptions options, int? limit, string? cacheDir, string? textColumn, string? labelColumn)
     {
         var console = context.Console;
@@ -101,26 +107,47 @@ internal static class TrainExitsCommand
         if (Path.GetDirectoryName(fullOut) is { } outFolder && !Directory.Exists(outFolder))
             throw CliException.Input($"{fullOut}: the folder does not exist");
 
+        var layers = Enumerable.Range(0, model.NumLayers - 1).ToArray();
+        var initialHeads = InitialHeads(init, model, layers);
         var train = Features(context, model, dataPath, limit, textColumn, labelColumn, cacheDir, "train features");
         var dev = devPath is null ? null : Features(context, model, devPath, null, textColumn, labelColumn, cacheDir, "dev features");
-        var layers = Enumerable.Range(0, model.NumLayers - 1).ToArray();
 
         var trainer = new ExitHeadTrainer(options);
         var fractions = new double[model.NumLayers];
         var result = ProgressDisplay.Run(console, $"training {layers.Length} heads", layers.Length, sink =>
-            trainer.Train(train, layers, dev, progress: new HeadProgress(fractions, sink), cancellationToken: context.CancellationToken));
+            trainer.Train(train, layers, dev, initialHeads, progress: new HeadProgress(fractions, sink), cancellationToken: context.CancellationToken));
 
         var metadata = new Dictionary<string, string>(result.ToMetadata())
         {
             ["train.data"] = Path.GetFileName(dataPath),
             ["train.rows"] = train.Count.ToString(CultureInfo.InvariantCulture),
             ["train.backbone"] = Path.GetFileName(model.Directory),
+            ["train.init"] = init is "pooler" or "random" ? init : Path.GetFileName(init),
         };
         ExitsFile.Save(fullOut, result.Heads, metadata);
         string? folder = modelOut is null ? null : MakeModelFolder(model.Directory, Path.GetFullPath(modelOut), fullOut);
 
-        WriteReport(console, model, result, train, dev, fullOut, folder);
+        WriteReport(console, model, result, train, dev, fullOut, folder, metadata["train.init"]);
         return Cli.Success;
+    }
+
+    /// <summary>
+    /// Starting weights by layer: the model's final pooler + classifier for every head (it already maps a [CLS] state to the
+    /// labels; fine-tuning it per layer beats a random start), none (random), or the heads of an exits file.
+    /// </summary>
+    static IReadOnlyDictionary<int, ExitHead>? InitialHeads(string init, EarlyExitModel model, int[] layers)
+    {
+        if (init == "random") return null;
+        if (init == "pooler")
+        {
+            var head = ExitsFile.LoadModelHead(model.Directory);
+            return layers.ToDictionary(l => l, _ => head);
+        }
+        if (!File.Exists(init)) throw CliException.Usage($"--init must be pooler, random or an exits file; '{init}' is none of them");
+        var heads = ExitsFile.Load(init);
+        foreach (int l in layers)
+            if (!heads.ContainsKey(l)) throw CliException.Input($"{init}: no head for layer {l} to start from (--init)");
+        return heads;
     }
 
     /// <summary>
@@ -210,12 +237,12 @@ internal static class TrainExitsCommand
         return folder;
     }
 
-    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult result, FeatureSet train, FeatureSet? dev, string outPath, string? folder)
+    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult result, FeatureSet train, FeatureSet? dev, string outPath, string? folder, string init)
     {
         var inv = CultureInfo.InvariantCulture;
         var ansi = console.CreateOutConsole();
         var o = result.Options;
-        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {result.Elapsed.TotalSeconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, seed {o.Seed}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
+        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {result.Elapsed.TotalSeconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, weight decay {o.WeightDecay}, averaging {o.WeightAveraging}, init {init}, seed {o.Seed}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
 
         IReadOnlyDictionary<int, ExitHead>? shipped = null;
         string shippedPath = Path.Combine(model.Directory, ExitsFile.FileName);

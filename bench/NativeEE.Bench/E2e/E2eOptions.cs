@@ -30,6 +30,7 @@ internal sealed class E2eOptions
           --skip-shared       skip part 1 (eval set);  --skip-bert-base  skip part 2
           --no-profile        skip the per-op profile
           --out FILE          write the markdown report there (default: print only)
+          --readme FILE       also replace the headline table between FILE's perf-table markers (README.md)
         """;
 
     public required string Shared { get; init; }
@@ -50,12 +51,13 @@ internal sealed class E2eOptions
     public bool SkipBertBase { get; init; }
     public bool Profile { get; init; } = true;
     public string? Out { get; init; }
+    public string? Readme { get; init; }
     public required string CommandLine { get; init; }
 
     /// <summary>args → options; a bad argument → <see cref="ArgumentException"/> naming it.</summary>
     public static E2eOptions Parse(string[] args)
     {
-        string? shared = null, model = null, data = null, policy = null, bertBase = null, output = null, calibrateOn = null, trained = null;
+        string? shared = null, model = null, data = null, policy = null, bertBase = null, output = null, readme = null, calibrateOn = null, trained = null;
         string calibrateKind = "entropy";
         double maxDrop = 1;
         int[] threads = [1, 2], batches = [1, 8, 32];
@@ -89,6 +91,7 @@ internal sealed class E2eOptions
                 case "--skip-bert-base": skipBert = true; break;
                 case "--no-profile": profile = false; break;
                 case "--out": output = Value(); break;
+                case "--readme": readme = Value(); break;
                 default: throw new ArgumentException($"Unknown argument '{a}'.\n{Usage}");
             }
         }
@@ -115,6 +118,7 @@ internal sealed class E2eOptions
             SkipBertBase = skipBert,
             Profile = profile,
             Out = output is null ? null : Path.GetFullPath(output),
+            Readme = readme is null ? null : Path.GetFullPath(readme),
             CommandLine = Environment.GetEnvironmentVariable("E2E_COMMAND") is { Length: > 0 } command ? command : "NativeEE.Bench e2e " + string.Join(' ', args),
         };
     }

@@ -275,6 +275,50 @@ internal sealed class E2eReport(E2eOptions options)
         }
     }
 
+    /// <summary>
+    /// The README's performance table: the headline rows of this run (ORT vs NativeEE full depth vs early exit),
+    /// spliced between the README's perf-table markers by <c>--readme</c>. The full report has the rest.
+    /// </summary>
+    public string RenderSummary()
+    {
+        var md = new StringBuilder();
+        void Row(string text) => md.Append(text).Append('\n');
+        Row($"Measured by `{options.CommandLine}` on {Started:yyyy-MM-dd}: {MachineFacts.CpuModel()}, {Environment.ProcessorCount} cores, kernels on {Isa.Description}, " +
+            $"FMA peak {F(PeakFor(1), "0")} GFLOP/s per core (measured in the run); load average {LoadAtStart} → {LoadAtEnd}. " +
+            (ThreadClock.IsCpuTime ? "1-thread times are the caller's CPU time, 2-thread times wall time. " : "Wall times. ") +
+            "Ratios < 1 mean NativeEE is faster. Full report, method and per-op profile: [docs/performance.md](docs/performance.md).");
+        Row("");
+        Row("| model | batch × tokens | threads | ONNX Runtime 1.31.1 | NativeEE full depth (vs ORT) | NativeEE early exit (vs ORT full depth) |");
+        Row("|---|---|---:|---:|---:|---:|");
+        if (Eval is { } e)
+        {
+            double fullAccuracy = 0;
+            foreach (var g in e.Passes.Where(p => p.Batch is 1 or 8).GroupBy(p => (p.Threads, p.Batch)))
+            {
+                var ort = g.OfType<OrtEvalPass>().First();
+                var full = g.First(p => p.Engine == "NativeEE" && p.Mode == "full depth");
+                fullAccuracy = full.Accuracy();
+                var exit = g.FirstOrDefault(p => p.Mode.EndsWith("(calibrated) per-sample exit", StringComparison.Ordinal) && !p.Mode.StartsWith("trained", StringComparison.Ordinal))
+                           ?? g.First(p => p.Mode == EvalSetBench.EntropySpec + " per-sample exit");
+                double ortMs = PrimaryMs(ort), fullMs = PrimaryMs(full), exitMs = PrimaryMs(exit);
+                Row($"| MiniLM-L6 SST-2, {e.Set.Count} test sentences (median {F(e.Set.MedianTokens(), "0")} tokens), ms per sentence | {g.Key.Batch} × sentence | {g.Key.Threads} | " +
+                    $"{F(ortMs, "0.00")} | {F(fullMs, "0.00")} ({F(fullMs / ortMs, "0.00")}×) | " +
+                    $"{F(exitMs, "0.00")} ({F(ortMs / exitMs, "0.00")}× faster; `{exit.Mode.Replace(" per-sample exit", "")}`, {F(exit.MeanLayers(), "0.00")} layers, " +
+                    $"accuracy {F(100 * exit.Accuracy(), "0.0")} % vs {F(100 * fullAccuracy, "0.0")} %) |");
+            }
+        }
+        if (BertBase is not null)
+            foreach (var g in BertBase.GroupBy(r => (r.Threads, r.Batch, r.Seq)))
+            {
+                var ort = g.First(r => r.Engine == "ONNX Runtime");
+                var nee = g.First(r => r.Engine == "NativeEE" && r.Mode == "full depth");
+                double gflops = nee.ModelGflop / (PrimaryMs(nee) / 1000);
+                Row($"| BERT-base shapes (12 × 768), ms per call | {g.Key.Batch} × {g.Key.Seq} | {g.Key.Threads} | {F(PrimaryMs(ort), "0.0")} | " +
+                    $"{F(PrimaryMs(nee), "0.0")} ({F(PrimaryMs(nee) / PrimaryMs(ort), "0.00")}×, {F(100 * gflops / PeakFor(g.Key.Threads), "0")} % of FMA peak) | — (random weights, no heads) |");
+            }
+        return md.ToString();
+    }
+
     /// <summary>True when the 1-minute load average (first field) is above the core count.</summary>
     static bool Busy(string load) =>
         double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double l) && l > Environment.ProcessorCount;

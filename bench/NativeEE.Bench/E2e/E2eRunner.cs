@@ -55,7 +55,35 @@ internal static class E2eRunner
             File.WriteAllText(o.Out, markdown);
             Log($"wrote {o.Out}");
         }
+        if (o.Readme is not null)
+        {
+            if (!SpliceReadme(o.Readme, report.RenderSummary(), out string problem))
+            {
+                Console.Error.WriteLine(problem);
+                return 1;
+            }
+            Log($"updated the performance table in {o.Readme}");
+        }
         return 0;
+    }
+
+    const string TableBegin = "<!-- perf-table:begin (bench/run-e2e.sh writes this part) -->", TableEnd = "<!-- perf-table:end -->";
+
+    /// <summary>Replaces the text between the README's perf-table markers; false (and why) when they are missing.</summary>
+    static bool SpliceReadme(string path, string table, out string problem)
+    {
+        string text = File.ReadAllText(path);
+        int begin = text.IndexOf(TableBegin, StringComparison.Ordinal);
+        int end = begin < 0 ? -1 : text.IndexOf(TableEnd, begin, StringComparison.Ordinal);
+        if (begin < 0 || end < 0)
+        {
+            problem = $"--readme {path}: the markers '{TableBegin}' and '{TableEnd}' were not found (in that order); the table was not written.";
+            return false;
+        }
+        int from = begin + TableBegin.Length;
+        File.WriteAllText(path, text[..from] + "\n" + table + text[end..]);
+        problem = "";
+        return true;
     }
 
     /// <summary>

@@ -22,13 +22,23 @@ public sealed class PolicyCalibration
 
     /// <summary>Measured (or layer-count) speed-up vs full depth.</summary>
     public required double ExpectedSpeedup { get; init; }
+
+    /// <summary>Rows of <see cref="DataFile"/> the threshold was calibrated on, if recorded.</summary>
+    public int? Rows { get; init; }
+
+    /// <summary>
+    /// The training file whose word-for-word contained rows were left out of <see cref="DataFile"/> before calibrating
+    /// (null: none were); <see cref="Rows"/> is what remained.
+    /// </summary>
+    public string? ExcludedSeenIn { get; init; }
 }
 
 /// <summary>
 /// A model folder's calibrated default exit policy, <c>nativeee-policy.json</c>:
 /// <code>{ "format": "nativeee-policy", "version": 1, "policy": "entropy:0.3",
 ///   "calibration": { "dataFile": "dev.tsv", "maxAccuracyDrop": 1, "devAccuracy": 0.93, "fullDepthAccuracy": 0.936,
-///                    "meanLayers": 3.2, "expectedSpeedup": 1.7 } }</code>
+///                    "meanLayers": 3.2, "expectedSpeedup": 1.7, "rows": 766, "excludedSeenIn": "train.tsv" } }</code>
+/// (<c>rows</c> and <c>excludedSeenIn</c> are optional.)
 /// </summary>
 public static class PolicyFile
 {
@@ -80,6 +90,8 @@ public static class PolicyFile
             if (calibration.FullDepthAccuracy is double full) w.WriteNumber("fullDepthAccuracy", full);
             w.WriteNumber("meanLayers", calibration.MeanLayers);
             w.WriteNumber("expectedSpeedup", calibration.ExpectedSpeedup);
+            if (calibration.Rows is int rows) w.WriteNumber("rows", rows);
+            if (calibration.ExcludedSeenIn is { } seen) w.WriteString("excludedSeenIn", seen);
             w.WriteEndObject();
             w.WriteEndObject();
         }
@@ -134,7 +146,8 @@ public static class PolicyFile
     {
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new ModelConfigException(path, "calibration", "must be an object");
-        string? data = null;
+        string? data = null, seen = null;
+        int? rows = null;
         double? drop = null, acc = null, full = null, layers = null, speedup = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -148,6 +161,12 @@ public static class PolicyFile
                 case "fullDepthAccuracy": full = Number(ref reader, path, name); break;
                 case "meanLayers": layers = Number(ref reader, path, name); break;
                 case "expectedSpeedup": speedup = Number(ref reader, path, name); break;
+                case "rows":
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int r) || r < 1)
+                        throw new ModelConfigException(path, "calibration.rows", "must be an integer ≥ 1");
+                    rows = r;
+                    break;
+                case "excludedSeenIn": seen = String(ref reader, path, "calibration.excludedSeenIn"); break;
                 default: reader.Skip(); break;
             }
         }
@@ -159,6 +178,8 @@ public static class PolicyFile
             FullDepthAccuracy = full,
             MeanLayers = layers ?? throw Missing(path, "meanLayers"),
             ExpectedSpeedup = speedup ?? throw Missing(path, "expectedSpeedup"),
+            Rows = rows,
+            ExcludedSeenIn = seen,
         };
     }
 

@@ -6,8 +6,10 @@ namespace NativeEE.Tests.Batching;
 /// <summary>
 /// One model, 8 threads, many calls of mixed lengths, policies and batch sizes: every output is bit-identical to the
 /// single-threaded run, and memory stays flat. Calls per thread: env NATIVEEE_SOAK_CALLS (default 200; 2000 for a long run).
+/// The working set is the whole process's, so this runs in a collection of its own with nothing else in parallel
+/// (other tests' allocations made the bound fail under CI).
 /// </summary>
-[Collection(MiniLmCollection.Name)]
+[Collection(SoakCollection.Name)]
 public sealed class SoakTests(MiniLmFixture fixture, ITestOutputHelper output)
 {
     const int Threads = 8, Distinct = 48, BatchSize = 4;
@@ -96,4 +98,11 @@ public sealed class SoakTests(MiniLmFixture fixture, ITestOutputHelper output)
         for (int i = 0; i < list.Count; i++) offsets[i + 1] = offsets[i] + list[i].Length;
         return (list.SelectMany(s => s).ToArray(), offsets);
     }
+}
+
+/// <summary>The soak's own model, in a collection xunit runs alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SoakCollection : ICollectionFixture<MiniLmFixture>
+{
+    public const string Name = "Soak (runs alone)";
 }

@@ -41,7 +41,24 @@ public sealed class PolicyFileTests : IDisposable
         Assert.Equal(Facts.FullDepthAccuracy, cal.FullDepthAccuracy);
         Assert.Equal(Facts.MeanLayers, cal.MeanLayers);
         Assert.Equal(Facts.ExpectedSpeedup, cal.ExpectedSpeedup);
+        Assert.Null(cal.Rows);
+        Assert.Null(cal.ExcludedSeenIn);
         Assert.False(File.Exists(PolicyPath + ".tmp"));
+    }
+
+    [Fact]
+    public void RowsAndTheExcludedTrainingFileRoundTrip()
+    {
+        PolicyFile.Save(_dir, ExitPolicy.Entropy(0.17f), new PolicyCalibration
+        {
+            DataFile = Facts.DataFile, MaxAccuracyDrop = 1, DevAccuracy = 0.918, MeanLayers = 2.6, ExpectedSpeedup = 1.9,
+            Rows = 766, ExcludedSeenIn = "train.tsv",
+        });
+        var cal = PolicyFile.TryRead(_dir)!.Value.Calibration!;
+        Assert.Equal(766, cal.Rows);
+        Assert.Equal("train.tsv", cal.ExcludedSeenIn);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(PolicyPath));
+        Assert.Equal(766, doc.RootElement.GetProperty("calibration").GetProperty("rows").GetInt32());
     }
 
     [Fact]
@@ -81,6 +98,7 @@ public sealed class PolicyFileTests : IDisposable
     [InlineData("""{"format":"nativeee-policy","version":1,"policy":7}""", "policy")]
     [InlineData("""{"format":"nativeee-policy","version":1,"policy":"full","calibration":{"dataFile":"d"}}""", "calibration.maxAccuracyDrop")]
     [InlineData("""{"format":"nativeee-policy","version":1,"policy":"full","calibration":{"dataFile":"d","maxAccuracyDrop":"x"}}""", "calibration.maxAccuracyDrop")]
+    [InlineData("""{"format":"nativeee-policy","version":1,"policy":"full","calibration":{"dataFile":"d","maxAccuracyDrop":1,"devAccuracy":0.9,"meanLayers":3,"expectedSpeedup":2,"rows":0}}""", "calibration.rows")]
     public void MalformedFileNamesTheFileAndField(string content, string? field)
     {
         File.WriteAllText(PolicyPath, content);
