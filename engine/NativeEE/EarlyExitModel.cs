@@ -25,15 +25,17 @@ namespace NativeEE;
 public sealed class EarlyExitModel : IDisposable
 {
     readonly BertEncoder _encoder;
+    readonly ModelMemory _memory;
     readonly WorkerPool _pool;
     readonly ScratchPool _scratch;
     readonly bool _clsOnlyLastLayer;
     volatile bool _disposed;
 
-    EarlyExitModel(string directory, BertEncoder encoder, WordPieceTokenizer tokenizer, int threads, int maxBatchTokens, ExitPolicy defaultPolicy, bool clsOnlyLastLayer)
+    EarlyExitModel(string directory, BertEncoder encoder, ModelMemory memory, WordPieceTokenizer tokenizer, int threads, int maxBatchTokens, ExitPolicy defaultPolicy, bool clsOnlyLastLayer)
     {
         Directory = directory;
         _encoder = encoder;
+        _memory = memory;
         Tokenizer = tokenizer;
         MaxTokens = tokenizer.MaxTokens;
         MaxBatchTokens = maxBatchTokens;
@@ -52,7 +54,9 @@ public sealed class EarlyExitModel : IDisposable
     /// <summary>
     /// Loads <c>config.json</c>, <c>vocab.txt</c>, <c>model.safetensors</c> (or its index) and, if present,
     /// <c>exits.safetensors</c> from <paramref name="directory"/>, checks every tensor against the config and packs
-    /// the weights for the active ISA.
+    /// the weights for the active ISA (or maps them from <see cref="ModelOptions.WeightCacheDirectory"/>). The
+    /// safetensors files stay mapped until the model is disposed: embeddings, biases and LayerNorm parameters are
+    /// read from them in place.
     /// </summary>
     /// <exception cref="ModelLoadException">A file or tensor is missing or does not match the config.</exception>
     /// <exception cref="ModelConfigException"><c>config.json</c> is invalid.</exception>
@@ -81,14 +85,33 @@ public sealed class EarlyExitModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
                 $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
 
-        var encoder = BertEncoder.Load(config, directory, configPath);
-        bool hasExits = Array.FindIndex(encoder.Heads, 0, encoder.Heads.Length - 1, h => h is not null) >= 0;
-        var policy = options.DefaultPolicy ?? PolicyFile.TryLoad(directory) ?? ExitPolicy.FullDepth;
-        if (policy.UsesIntermediateHeads && !hasExits)
-            throw new ModelLoadException($"The default exit policy '{policy.Spec}' needs exit heads, but {directory} has no {BertEncoder.ExitsFileName}.",
-                Path.Combine(directory, BertEncoder.ExitsFileName));
-        return new EarlyExitModel(directory, encoder, tokenizer, options.Threads, maxBatchTokens, policy, options.ClsOnlyLastLayer);
+        var memory = new ModelMemory();
+        try
+        {
+            var encoder = BertEncoder.Load(config, directory, configPath, options.WeightCacheDirectory, memory, out var cacheStatus, out string? cachePath);
+            bool hasExits = Array.FindIndex(encoder.Heads, 0, encoder.Heads.Length - 1, h => h is not null) >= 0;
+            var policy = options.DefaultPolicy ?? PolicyFile.TryLoad(directory) ?? ExitPolicy.FullDepth;
+            if (policy.UsesIntermediateHeads && !hasExits)
+                throw new ModelLoadException($"The default exit policy '{policy.Spec}' needs exit heads, but {directory} has no {BertEncoder.ExitsFileName}.",
+                    Path.Combine(directory, BertEncoder.ExitsFileName));
+            return new EarlyExitModel(directory, encoder, memory, tokenizer, options.Threads, maxBatchTokens, policy, options.ClsOnlyLastLayer)
+            {
+                WeightCache = cacheStatus,
+                WeightCachePath = cachePath,
+            };
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>Where the packed GEMM weights came from: mapped from the cache, packed and cached now, or packed in memory.</summary>
+    public WeightCacheStatus WeightCache { get; private init; }
+
+    /// <summary>The cache file for this model and ISA path, or null when <see cref="ModelOptions.WeightCacheDirectory"/> was not set.</summary>
+    public string? WeightCachePath { get; private init; }
 
     /// <summary>The folder the model was loaded from (full path).</summary>
     public string Directory { get; }
@@ -265,9 +288,12 @@ public sealed class EarlyExitModel : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         int count = source.Count, perClsState = NumLayers * Config.HiddenSize, c = Config.NumLabels, perExit = ExitLayers.Count * c;
         if (count == 0) return;
-        var s = _scratch.Rent();
+        // The weights are read from mappings: a lease keeps them mapped until this call ends, even if Dispose runs meanwhile.
+        _memory.Acquire();
+        InferenceScratch? s = null;
         try
         {
+            s = _scratch.Rent();
             int start = 0, sequences = 0, tokens = 0, longest = 0;
             for (int i = 0; i <= count; i++)
             {
@@ -304,15 +330,20 @@ public sealed class EarlyExitModel : IDisposable
         }
         finally
         {
-            _scratch.Return(s);
+            if (s is not null) _scratch.Return(s);
+            _memory.Release();
         }
     }
 
-    /// <summary>Stops the worker threads. Calls still running when the model is disposed may fail.</summary>
+    /// <summary>
+    /// Stops the worker threads and unmaps the model files (and the weight cache) — at once, or when the last call
+    /// still running finishes; such calls may fail, but never read unmapped memory. Later calls throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        _memory.Dispose();
         _pool.Dispose();
     }
 }

@@ -33,4 +33,35 @@ public sealed class ModelOptions
     /// the classifier reads). Same results within float rounding; on by default.
     /// </summary>
     public bool ClsOnlyLastLayer { get; init; } = true;
+
+    /// <summary>
+    /// Folder for the packed-weight cache: the GEMM weights packed for this CPU's ISA path are written there once
+    /// (one file per model folder and ISA path) and memory-mapped read-only by later loads, which then skip
+    /// packing — most of a cold start. Null (the default): pack in memory on every load and write nothing.
+    /// <see cref="DefaultWeightCacheDirectory"/> is the conventional per-user location. A stale (model files
+    /// changed), truncated or corrupt cache file is detected and rebuilt; a folder that cannot be written just
+    /// means packing in memory (see <see cref="EarlyExitModel.WeightCache"/>).
+    /// </summary>
+    public string? WeightCacheDirectory { get; init; }
+
+    /// <summary>
+    /// The per-user cache folder: <c>$XDG_CACHE_HOME/nativeee</c>, else <c>~/.cache/nativeee</c> (on Windows
+    /// <c>%LOCALAPPDATA%\nativeee</c>); null when the home folder is unknown.
+    /// </summary>
+    public static string? DefaultWeightCacheDirectory
+    {
+        get
+        {
+            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            // The XDG spec says a relative value is invalid and must be ignored.
+            if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)) return Path.Combine(xdg, "nativeee");
+            if (OperatingSystem.IsWindows())
+            {
+                string local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+                return local.Length > 0 ? Path.Combine(local, "nativeee") : null;
+            }
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            return home.Length > 0 ? Path.Combine(home, ".cache", "nativeee") : null;
+        }
+    }
 }

@@ -99,4 +99,34 @@ public class CliTests
         Assert.Equal(Cli.Cancelled, code);
         Assert.Equal("nee: cancelled", error.ToString().Trim());
     }
+
+    /// <summary>
+    /// --weight-cache DIR: the first run packs and writes the cache, the next maps it, both with the same output;
+    /// --no-weight-cache writes nothing. (Without the option the per-user folder is used: <see cref="CacheIsolation"/>.)
+    /// </summary>
+    [Fact]
+    public void WeightCacheOptionsChooseWhereThePackedWeightsComeFrom()
+    {
+        string cache = Directory.CreateTempSubdirectory("nee-weight-cache-").FullName;
+        try
+        {
+            string text = "a gripping, funny film";
+            var first = CliRun.Of("classify", "--verbose", "--weight-cache", cache, "--model", CliRun.Model, text);
+            var second = CliRun.Of("classify", "--verbose", "--weight-cache", cache, "--model", CliRun.Model, text);
+            var none = CliRun.Of("classify", "--verbose", "--no-weight-cache", "--model", CliRun.Model, text);
+            Assert.True(first.ExitCode == Cli.Success, first.ToString());
+            string file = Assert.Single(Directory.GetFiles(cache));
+            Assert.Contains($"packed weights: Created ({file})", first.Error);
+            Assert.Contains($"packed weights: Mapped ({file})", second.Error);
+            Assert.Contains("packed weights: Disabled", none.Error);
+            Assert.StartsWith("positive", first.Out);
+            Assert.Equal(first.Out, second.Out);
+            Assert.Equal(first.Out, none.Out);
+            Assert.Single(Directory.GetFiles(cache));
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace NativeEE.Kernels.Tests;
 
 public class PackedMatrixTests
@@ -44,18 +46,67 @@ public class PackedMatrixTests
         var w = new float[n * k];
         for (int i = 0; i < w.Length; i++) w[i] = i + 1;
         var packed = Gemm.Pack(w, n, k, path);
+        int nr = Gemm.PanelWidth(path), panels = (n + nr - 1) / nr;
+        Assert.Equal((long)panels * k * nr, packed.Length);
+        ReadOnlySpan<float> data;
         unsafe
         {
-            fixed (float* first = &packed.Data[packed.Offset])
-                Assert.Equal(0, (nint)first % 64);
+            Assert.Equal(0, (nint)packed.Panels % 64);
+            data = new ReadOnlySpan<float>(packed.Panels, (int)packed.Length);
         }
-        int nr = Gemm.PanelWidth(path), panels = (n + nr - 1) / nr;
-        var data = packed.Data.AsSpan(packed.Offset, panels * k * nr);
         for (int j = 0; j < panels * nr; j++)
             for (int p = 0; p < k; p++)
             {
                 float expected = j < n ? w[j * k + p] : 0f;
                 Assert.Equal(expected, data[(j / nr) * k * nr + p * nr + j % nr]);
             }
+    }
+
+    /// <summary>Panels copied into native memory (as a mapped cache file holds them) multiply bit-identically to the packed array.</summary>
+    [Theory]
+    [InlineData(IsaPath.Scalar)]
+    [InlineData(IsaPath.Vector128)]
+    [InlineData(IsaPath.Vector256)]
+    [InlineData(IsaPath.Vector512)]
+    public unsafe void PanelsInNativeMemoryMultiplyLikeThePackedArray(IsaPath path)
+    {
+        const int m = 5, n = 37, k = 29;
+        var p = GemmTests.Problem.Create(m, n, k, withBias: true, withResidual: false, seed: 4);
+        var packed = Gemm.Pack(p.W, n, k, path);
+        var owner = new object();
+        float* native = (float*)NativeMemory.AlignedAlloc((nuint)(packed.Length * sizeof(float)), 64);
+        try
+        {
+            new ReadOnlySpan<float>(packed.Panels, (int)packed.Length).CopyTo(new Span<float>(native, (int)packed.Length));
+            var mapped = Gemm.FromPanels(native, packed.Length, n, k, path, owner);
+            Assert.Same(owner, mapped.Owner);
+            var expected = new float[m * n];
+            var actual = new float[m * n];
+            Gemm.Multiply(p.X, m, packed, p.Bias, expected, Epilogue.Gelu, default, null, path);
+            Gemm.Multiply(p.X, m, mapped, p.Bias, actual, Epilogue.Gelu, default, null, path);
+            Assert.Equal(expected, actual);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(native);
+        }
+    }
+
+    [Fact]
+    public unsafe void FromPanelsRejectsAWrongLengthOrAnUnalignedStart()
+    {
+        float* native = (float*)NativeMemory.AlignedAlloc(4096, 64);
+        try
+        {
+            long length = GemmPacking.PackedLength(5, 3, IsaPath.Vector256); // one 16-wide panel × 3
+            Assert.Equal(48, length);
+            Assert.Contains("not 47", Assert.Throws<ArgumentException>(() => Gemm.FromPanels(native, 47, 5, 3, IsaPath.Vector256, new object())).Message);
+            Assert.Contains("64-byte", Assert.Throws<ArgumentException>(() => Gemm.FromPanels(native + 1, 48, 5, 3, IsaPath.Vector256, new object())).Message);
+            Assert.Throws<ArgumentNullException>(() => Gemm.FromPanels(native, 48, 5, 3, IsaPath.Vector256, null!));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(native);
+        }
     }
 }

@@ -43,7 +43,7 @@ internal static class BenchCommand
     {
         var console = context.Console;
         var ct = context.CancellationToken;
-        using var model = CommonOptions.LoadModel(modelDir, threads);
+        using var model = CommonOptions.LoadModel(context, modelDir, threads);
         var policy = CommonOptions.Resolve(model, policyOption);
         if (tokens < 2 || tokens > model.MaxTokens)
             throw CliException.Usage($"--tokens must be between 2 and the model's limit of {model.MaxTokens}");

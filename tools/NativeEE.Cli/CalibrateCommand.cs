@@ -70,7 +70,7 @@ internal static class CalibrateCommand
         string? excludeSeen, string? textColumn, string? labelColumn, int? limit)
     {
         var console = context.Console;
-        using var model = CommonOptions.LoadModel(modelDir, threads);
+        using var model = CommonOptions.LoadModel(context, modelDir, threads);
         if (!model.HasExitHeads)
             throw CliException.Input($"{model.Directory} has no exits.safetensors: there is nothing to calibrate (train heads with 'nee train-exits')");
         string target = Path.GetFullPath(outDir ?? model.Directory);

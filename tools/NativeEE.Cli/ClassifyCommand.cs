@@ -44,7 +44,7 @@ internal static class ClassifyCommand
         else if (console.Input is { } input) texts = ReadLines(input);
         else throw CliException.Usage("no text to classify: pass TEXT arguments or pipe one text per line into standard input");
 
-        using var model = CommonOptions.LoadModel(modelDir, threads);
+        using var model = CommonOptions.LoadModel(context, modelDir, threads);
         var policy = CommonOptions.Resolve(model, policyOption);
         var writer = json ? new JsonOutput(console.Out) : null;
         writer?.Json.WriteStartArray();

@@ -28,6 +28,8 @@ public static class Cli
         // No response files: a sentence starting with '@' is text to classify, not a file of arguments.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         context.Verbose = parse.GetValue(context.VerboseOption);
+        context.CacheDirectory = parse.GetValue(context.CacheOption);
+        context.NoCache = parse.GetValue(context.NoCacheOption);
         if (parse.Action is ParseErrorAction)
         {
             string command = parse.CommandResult.Command is RootCommand ? "nee" : "nee " + parse.CommandResult.Command.Name;
@@ -94,6 +96,8 @@ public static class Cli
     {
         var root = new RootCommand("nee — NativeEE: BERT-family classifiers with per-sample early exit, natively compiled.");
         root.Options.Add(context.VerboseOption);
+        root.Options.Add(context.CacheOption);
+        root.Options.Add(context.NoCacheOption);
         var examples = new Dictionary<Command, string[]>
         {
             [root] =

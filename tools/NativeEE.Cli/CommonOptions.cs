@@ -68,11 +68,19 @@ internal static class CommonOptions
         throw CliException.Usage($"no model given: pass --model DIR (the default {DefaultModelPath} does not exist under {Environment.CurrentDirectory})");
     }
 
-    public static EarlyExitModel LoadModel(string? given, int? threads)
+    /// <summary>Loads the model with the weight cache <c>--weight-cache</c>/<c>--no-weight-cache</c> chose (default: the per-user cache folder).</summary>
+    public static EarlyExitModel LoadModel(CliContext context, string? given, int? threads)
     {
         string directory = ResolveModelDirectory(given);
-        var options = threads is int t ? new ModelOptions { Threads = t } : new ModelOptions();
-        return EarlyExitModel.Load(directory, options);
+        var options = new ModelOptions
+        {
+            Threads = threads ?? NativeEE.Kernels.WorkerPool.DefaultThreads,
+            WeightCacheDirectory = context.NoCache ? null : context.CacheDirectory ?? ModelOptions.DefaultWeightCacheDirectory,
+        };
+        var model = EarlyExitModel.Load(directory, options);
+        if (context.Verbose)
+            context.Console.Error.WriteLine($"nee: packed weights: {model.WeightCache}{(model.WeightCachePath is { } path ? " (" + path + ")" : "")}");
+        return model;
     }
 
     /// <summary><paramref name="policy"/>, or the model's default; refuses early-exit policies on a model without exit heads.</summary>

@@ -148,7 +148,7 @@ internal static class EvalCommand
     static int Run(CliContext context, Settings s)
     {
         var console = context.Console;
-        using var model = CommonOptions.LoadModel(s.ModelDir, s.Threads);
+        using var model = CommonOptions.LoadModel(context, s.ModelDir, s.Threads);
         var data = LabeledData.Read(s.DataPath, s.TextColumn, s.LabelColumn, model.Labels, s.Limit);
         var set = TokenizedSet.Create(model, data.Texts);
 

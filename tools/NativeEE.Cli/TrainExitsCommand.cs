@@ -101,7 +101,7 @@ internal static class TrainExitsCommand
         ExitHeadTrainerOptions options, int? limit, string? cacheDir, string? textColumn, string? labelColumn)
     {
         var console = context.Console;
-        using var model = CommonOptions.LoadModel(modelDir, threads);
+        using var model = CommonOptions.LoadModel(context, modelDir, threads);
         if (model.NumLayers < 2) throw CliException.Input($"{model.Directory}: a 1-layer model has no layer to put an exit head after");
         string fullOut = Path.GetFullPath(outPath);
         if (Path.GetDirectoryName(fullOut) is { } outFolder && !Directory.Exists(outFolder))

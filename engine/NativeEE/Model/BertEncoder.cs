@@ -8,10 +8,11 @@ namespace NativeEE.Model;
 /// the GEMM kernels. Immutable after loading: shared by every call on every thread.
 /// </summary>
 /// <remarks>
-/// Embeddings, LayerNorm parameters and biases are copied out of the safetensors file once (not read zero-copy
-/// from the mapping, as DESIGN.md first sketched): the file is then closed after loading, F16/BF16 checkpoints
-/// are widened in the same step, and no span over a mapping can outlive a disposed model. The cost is that the
-/// word embeddings live in process memory rather than in the evictable page cache.
+/// Embeddings, LayerNorm parameters and biases are read zero-copy from the memory-mapped safetensors files, which
+/// stay open for the model's lifetime (<see cref="ModelMemory"/>): a call touches only the embedding rows of its
+/// tokens, and the tables live in the evictable page cache, shared between processes. Only non-F32 tensors are
+/// widened into a copy. The GEMM weights are packed for the active ISA path, or mapped from a
+/// <see cref="PackedWeightCache"/> file written by an earlier load.
 /// </remarks>
 internal sealed class BertEncoder
 {
@@ -42,37 +43,87 @@ internal sealed class BertEncoder
     /// <summary>ExitOrdinal[l]: position of layer l's head among all heads, or −1.</summary>
     public int[] ExitOrdinal { get; }
 
-    /// <summary>Loads <c>model.safetensors</c> (or its sharded index) and, if present, <c>exits.safetensors</c> from <paramref name="directory"/>.</summary>
-    public static BertEncoder Load(ModelConfig config, string directory, string configPath)
+    /// <summary>
+    /// Loads <c>model.safetensors</c> (or its sharded index) and, if present, <c>exits.safetensors</c> from
+    /// <paramref name="directory"/>. The files' mappings (and the cache's) go to <paramref name="memory"/>, which the
+    /// caller disposes — also when this throws. With a <paramref name="cacheDirectory"/>, the packed weights are
+    /// mapped from the cache file if it is valid for these files, else packed and written there (best effort).
+    /// </summary>
+    public static BertEncoder Load(ModelConfig config, string directory, string configPath, string? cacheDirectory, ModelMemory memory,
+        out WeightCacheStatus cacheStatus, out string? cachePath)
     {
         string single = Path.Combine(directory, "model.safetensors");
         string index = Path.Combine(directory, "model.safetensors.index.json");
         string modelPath = File.Exists(single) ? single : File.Exists(index) ? index
             : throw new ModelLoadException($"model.safetensors is missing: neither {single} nor {index} exists.", single);
+        var model = memory.Own(OpenSafetensors(modelPath));
+        string exitsPath = Path.Combine(directory, ExitsFileName);
+        var exits = File.Exists(exitsPath) ? memory.Own(OpenSafetensors(exitsPath)) : null;
 
-        int layerCount = config.NumHiddenLayers, h = config.HiddenSize, c = config.NumLabels;
-        Embeddings embeddings;
-        var layers = new EncoderLayer[layerCount];
-        var heads = new ExitHead?[layerCount];
-        using (var model = OpenSafetensors(modelPath))
+        cachePath = null;
+        if (cacheDirectory is null)
         {
-            var tensors = new TensorSource(model, modelPath, configPath);
-            // BertForSequenceClassification writes "bert.…"; a bare BertModel export has no prefix.
-            string prefix = tensors.Contains("bert.embeddings.word_embeddings.weight") || !tensors.Contains("embeddings.word_embeddings.weight") ? "bert." : "";
-            if (tensors.Contains($"{prefix}encoder.layer.{layerCount}.attention.self.query.weight"))
-                throw new ModelLoadException($"{Path.GetFileName(modelPath)} has encoder layer {layerCount} but {Path.GetFileName(configPath)} says num_hidden_layers = {layerCount}. File: {modelPath}",
-                    modelPath, $"{prefix}encoder.layer.{layerCount}.attention.self.query.weight");
-            embeddings = new Embeddings(config, tensors, prefix);
-            for (int l = 0; l < layerCount; l++) layers[l] = new EncoderLayer(config, tensors, $"{prefix}encoder.layer.{l}.");
-            heads[layerCount - 1] = new ExitHead(layerCount - 1, h, c,
-                tensors.Read($"{prefix}pooler.dense.weight", "hidden_size", h, h),
-                tensors.Read($"{prefix}pooler.dense.bias", "hidden_size", h),
-                tensors.Read("classifier.weight", "num_labels (id2label), hidden_size", c, h),
-                tensors.Read("classifier.bias", "num_labels (id2label)", c));
+            cacheStatus = WeightCacheStatus.Disabled;
+            return Build(config, model, modelPath, exits, exitsPath, configPath, new PackedWeights(null));
         }
 
-        string exitsPath = Path.Combine(directory, ExitsFileName);
-        if (File.Exists(exitsPath)) LoadExitHeads(config, exitsPath, configPath, heads);
+        var isa = Kernels.Isa.Active;
+        cachePath = PackedWeightCache.PathFor(cacheDirectory, directory, isa);
+        var sources = new List<SafetensorsFile>(model.Files);
+        if (exits is not null) sources.AddRange(exits.Files);
+        string key = PackedWeightCache.Key(isa, sources);
+        cacheStatus = WeightCacheStatus.Replaced;
+        PackedWeightCache? cache = null;
+        try
+        {
+            cache = PackedWeightCache.Open(cachePath, key, isa);
+            var mapped = Build(config, model, modelPath, exits, exitsPath, configPath, new PackedWeights(cache));
+            cache.CheckAllUsed();
+            memory.Own(cache);
+            cacheStatus = WeightCacheStatus.Mapped;
+            return mapped;
+        }
+        catch (PackedWeightCacheException e)
+        {
+            cache?.Dispose();
+            if (e.Problem == PackedWeightCacheProblem.Missing) cacheStatus = WeightCacheStatus.Created;
+        }
+        catch
+        {
+            cache?.Dispose();
+            throw;
+        }
+
+        var packed = new PackedWeights(null);
+        var encoder = Build(config, model, modelPath, exits, exitsPath, configPath, packed);
+        try
+        {
+            PackedWeightCache.Write(cachePath, key, isa, packed.Packed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A cache is an optimisation: a read-only or full disk must not stop the model from loading.
+            cacheStatus = WeightCacheStatus.Unwritable;
+        }
+        return encoder;
+    }
+
+    static BertEncoder Build(ModelConfig config, SafetensorsModel model, string modelPath, SafetensorsModel? exits, string exitsPath, string configPath,
+        PackedWeights packed)
+    {
+        int layerCount = config.NumHiddenLayers, h = config.HiddenSize, c = config.NumLabels;
+        var layers = new EncoderLayer[layerCount];
+        var heads = new ExitHead?[layerCount];
+        var tensors = new TensorSource(model, modelPath, configPath, packed);
+        // BertForSequenceClassification writes "bert.…"; a bare BertModel export has no prefix.
+        string prefix = tensors.Contains("bert.embeddings.word_embeddings.weight") || !tensors.Contains("embeddings.word_embeddings.weight") ? "bert." : "";
+        if (tensors.Contains($"{prefix}encoder.layer.{layerCount}.attention.self.query.weight"))
+            throw new ModelLoadException($"{Path.GetFileName(modelPath)} has encoder layer {layerCount} but {Path.GetFileName(configPath)} says num_hidden_layers = {layerCount}. File: {modelPath}",
+                modelPath, $"{prefix}encoder.layer.{layerCount}.attention.self.query.weight");
+        var embeddings = new Embeddings(config, tensors, prefix);
+        for (int l = 0; l < layerCount; l++) layers[l] = new EncoderLayer(config, tensors, $"{prefix}encoder.layer.{l}.");
+        heads[layerCount - 1] = ExitHead.Read(tensors, layerCount - 1, h, c, $"{prefix}pooler.dense.", "classifier.");
+        if (exits is not null) LoadExitHeads(config, exits, exitsPath, configPath, packed, heads);
         return new BertEncoder(config, embeddings, layers, heads);
     }
 
@@ -84,11 +135,10 @@ internal sealed class BertEncoder
     }
 
     /// <summary>exits.{i}.pooler.weight [H,H], .pooler.bias [H], .classifier.weight [C,H], .classifier.bias [C] for layers i before the last.</summary>
-    static void LoadExitHeads(ModelConfig config, string path, string configPath, ExitHead?[] heads)
+    static void LoadExitHeads(ModelConfig config, SafetensorsModel file, string path, string configPath, PackedWeights packed, ExitHead?[] heads)
     {
         int layerCount = heads.Length, h = config.HiddenSize, c = config.NumLabels;
-        using var file = OpenSafetensors(path);
-        var tensors = new TensorSource(file, path, configPath);
+        var tensors = new TensorSource(file, path, configPath, packed);
         var found = new SortedSet<int>();
         foreach (var info in file.Tensors)
         {
@@ -106,14 +156,7 @@ internal sealed class BertEncoder
                 throw new ModelLoadException($"{ExitsFileName}: metadata exit_layers = '{listed}' but the file holds heads for layers {actual}. File: {path}", path);
         }
         foreach (int l in found)
-        {
-            string p = $"exits.{l}.";
-            heads[l] = new ExitHead(l, h, c,
-                tensors.Read(p + "pooler.weight", "hidden_size", h, h),
-                tensors.Read(p + "pooler.bias", "hidden_size", h),
-                tensors.Read(p + "classifier.weight", "num_labels (id2label), hidden_size", c, h),
-                tensors.Read(p + "classifier.bias", "num_labels (id2label)", c));
-        }
+            heads[l] = ExitHead.Read(tensors, l, h, c, $"exits.{l}.pooler.", $"exits.{l}.classifier.");
     }
 
     static string Normalize(string list)

@@ -3,11 +3,12 @@ using NativeEE.Kernels;
 namespace NativeEE.Model;
 
 /// <summary>BERT input embeddings: word + token type (always 0: single-sentence classification) + position, then LayerNorm.</summary>
+/// <remarks>The tables are read in place from the mapped file: a call touches only the rows of its tokens.</remarks>
 internal sealed class Embeddings
 {
     readonly int _hidden, _positions;
     readonly float _eps;
-    readonly float[] _word, _position, _tokenType0, _normGamma, _normBeta;
+    readonly TensorView _word, _position, _tokenType0, _normGamma, _normBeta;
 
     public Embeddings(ModelConfig config, TensorSource tensors, string prefix)
     {
@@ -18,7 +19,7 @@ internal sealed class Embeddings
         VocabSize = config.VocabSize;
         _word = tensors.Read($"{prefix}embeddings.word_embeddings.weight", "vocab_size, hidden_size", config.VocabSize, h);
         _position = tensors.Read($"{prefix}embeddings.position_embeddings.weight", "max_position_embeddings, hidden_size", config.MaxPositionEmbeddings, h);
-        _tokenType0 = tensors.Read($"{prefix}embeddings.token_type_embeddings.weight", "type_vocab_size, hidden_size", config.TypeVocabSize, h)[..h];
+        _tokenType0 = tensors.Read($"{prefix}embeddings.token_type_embeddings.weight", "type_vocab_size, hidden_size", config.TypeVocabSize, h).Slice(0, h);
         _normGamma = tensors.ReadEither($"{prefix}embeddings.LayerNorm.weight", $"{prefix}embeddings.LayerNorm.gamma", "hidden_size", h);
         _normBeta = tensors.ReadEither($"{prefix}embeddings.LayerNorm.bias", $"{prefix}embeddings.LayerNorm.beta", "hidden_size", h);
     }
@@ -38,11 +39,11 @@ internal sealed class Embeddings
             {
                 var row = hidden.Slice(t * h, h);
                 // HF order: (word + token type) + position, so float rounding matches PyTorch.
-                Activations.Add(_word.AsSpan(ids[t] * h, h), _tokenType0, row);
-                Activations.Add(row, _position.AsSpan((t - offsets[b]) * h, h), row);
+                Activations.Add(_word.Span.Slice(ids[t] * h, h), _tokenType0.Span, row);
+                Activations.Add(row, _position.Span.Slice((t - offsets[b]) * h, h), row);
             }
         }
         int rows = offsets[^1];
-        LayerNorm.Forward(hidden[..(rows * h)], rows, h, _normGamma, _normBeta, _eps, hidden);
+        LayerNorm.Forward(hidden[..(rows * h)], rows, h, _normGamma.Span, _normBeta.Span, _eps, hidden);
     }
 }

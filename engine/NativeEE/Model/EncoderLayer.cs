@@ -12,8 +12,8 @@ internal sealed class EncoderLayer
     readonly int _hidden, _intermediate, _heads, _headDim;
     readonly float _eps;
     readonly PackedMatrix _qkv, _attentionOut, _up, _down;
-    readonly float[] _qkvBias, _attentionOutBias, _attentionNormGamma, _attentionNormBeta;
-    readonly float[] _upBias, _downBias, _outputNormGamma, _outputNormBeta;
+    readonly TensorView _qkvBias, _attentionOutBias, _attentionNormGamma, _attentionNormBeta;
+    readonly TensorView _upBias, _downBias, _outputNormGamma, _outputNormBeta;
 
     public EncoderLayer(ModelConfig config, TensorSource tensors, string prefix)
     {
@@ -27,24 +27,22 @@ internal sealed class EncoderLayer
 
         // Q, K and V share their input, so one [3H, H] GEMM replaces three; the attention kernel reads
         // each token's row as [Q heads | K heads | V heads].
-        var qkv = new float[3 * h * h];
-        _qkvBias = new float[3 * h];
-        string[] parts = ["query", "key", "value"];
-        for (int p = 0; p < 3; p++)
-        {
-            tensors.Read($"{prefix}attention.self.{parts[p]}.weight", H, h, h).CopyTo(qkv.AsSpan(p * h * h));
-            tensors.Read($"{prefix}attention.self.{parts[p]}.bias", H, h).CopyTo(_qkvBias.AsSpan(p * h));
-        }
-        _qkv = Gemm.Pack(qkv, 3 * h, h);
+        string self = prefix + "attention.self.";
+        _qkv = tensors.Matrix(H, h, h, self + "query.weight", self + "key.weight", self + "value.weight");
+        var qkvBias = TensorView.Allocate(3 * h, out var qkvBiasContents);
+        tensors.Read(self + "query.bias", H, h).Span.CopyTo(qkvBiasContents);
+        tensors.Read(self + "key.bias", H, h).Span.CopyTo(qkvBiasContents[h..]);
+        tensors.Read(self + "value.bias", H, h).Span.CopyTo(qkvBiasContents[(2 * h)..]);
+        _qkvBias = qkvBias;
 
-        _attentionOut = Gemm.Pack(tensors.Read($"{prefix}attention.output.dense.weight", H, h, h), h, h);
+        _attentionOut = tensors.Matrix(H, h, h, $"{prefix}attention.output.dense.weight");
         _attentionOutBias = tensors.Read($"{prefix}attention.output.dense.bias", H, h);
         _attentionNormGamma = tensors.ReadEither($"{prefix}attention.output.LayerNorm.weight", $"{prefix}attention.output.LayerNorm.gamma", H, h);
         _attentionNormBeta = tensors.ReadEither($"{prefix}attention.output.LayerNorm.bias", $"{prefix}attention.output.LayerNorm.beta", H, h);
 
-        _up = Gemm.Pack(tensors.Read($"{prefix}intermediate.dense.weight", HI, ff, h), ff, h);
+        _up = tensors.Matrix(HI, ff, h, $"{prefix}intermediate.dense.weight");
         _upBias = tensors.Read($"{prefix}intermediate.dense.bias", HI, ff);
-        _down = Gemm.Pack(tensors.Read($"{prefix}output.dense.weight", HI, h, ff), h, ff);
+        _down = tensors.Matrix(HI, h, ff, $"{prefix}output.dense.weight");
         _downBias = tensors.Read($"{prefix}output.dense.bias", H, h);
         _outputNormGamma = tensors.ReadEither($"{prefix}output.LayerNorm.weight", $"{prefix}output.LayerNorm.gamma", H, h);
         _outputNormBeta = tensors.ReadEither($"{prefix}output.LayerNorm.bias", $"{prefix}output.LayerNorm.beta", H, h);
@@ -62,14 +60,14 @@ internal sealed class EncoderLayer
         var sum = s.Sum.AsSpan(0, rows * h);
         var ffn = s.Ffn.AsSpan(0, rows * _intermediate);
 
-        Gemm.Multiply(x, rows, _qkv, _qkvBias, qkv, pool: pool);
+        Gemm.Multiply(x, rows, _qkv, _qkvBias.Span, qkv, pool: pool);
         Attention.Forward(qkv, offsets, _heads, _headDim, context, s.AttentionScratch, default, pool);
-        Gemm.Multiply(context, rows, _attentionOut, _attentionOutBias, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, rows, h, _attentionNormGamma, _attentionNormBeta, _eps, x);
+        Gemm.Multiply(context, rows, _attentionOut, _attentionOutBias.Span, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, rows, h, _attentionNormGamma.Span, _attentionNormBeta.Span, _eps, x);
 
-        Gemm.Multiply(x, rows, _up, _upBias, ffn, Epilogue.Gelu, pool: pool);
-        Gemm.Multiply(ffn, rows, _down, _downBias, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, rows, h, _outputNormGamma, _outputNormBeta, _eps, x);
+        Gemm.Multiply(x, rows, _up, _upBias.Span, ffn, Epilogue.Gelu, pool: pool);
+        Gemm.Multiply(ffn, rows, _down, _downBias.Span, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, rows, h, _outputNormGamma.Span, _outputNormBeta.Span, _eps, x);
     }
 
     /// <summary>
@@ -87,18 +85,18 @@ internal sealed class EncoderLayer
         var qkv = s.Qkv.AsSpan(0, rows * 3 * h);
         var clsContext = s.ClsContext.AsSpan(0, seqs * h);
         var x = cls[..(seqs * h)];
-        Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias, qkv, pool: pool);
+        Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias.Span, qkv, pool: pool);
         Attention.ForwardFirstToken(qkv, offsets, _heads, _headDim, clsContext, s.AttentionScratch, default, pool);
         GatherFirstRows(hidden, offsets, h, x);
 
         var sum = s.ClsSum.AsSpan(0, seqs * h);
         var ffn = s.Ffn.AsSpan(0, seqs * _intermediate);
-        Gemm.Multiply(clsContext, seqs, _attentionOut, _attentionOutBias, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, seqs, h, _attentionNormGamma, _attentionNormBeta, _eps, x);
+        Gemm.Multiply(clsContext, seqs, _attentionOut, _attentionOutBias.Span, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, seqs, h, _attentionNormGamma.Span, _attentionNormBeta.Span, _eps, x);
 
-        Gemm.Multiply(x, seqs, _up, _upBias, ffn, Epilogue.Gelu, pool: pool);
-        Gemm.Multiply(ffn, seqs, _down, _downBias, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, seqs, h, _outputNormGamma, _outputNormBeta, _eps, x);
+        Gemm.Multiply(x, seqs, _up, _upBias.Span, ffn, Epilogue.Gelu, pool: pool);
+        Gemm.Multiply(ffn, seqs, _down, _downBias.Span, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, seqs, h, _outputNormGamma.Span, _outputNormBeta.Span, _eps, x);
     }
 
     /// <summary>rows[T, width] → first[S, width]: row offsets[b] of every sequence b.</summary>

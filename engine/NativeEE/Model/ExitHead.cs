@@ -9,16 +9,26 @@ namespace NativeEE.Model;
 internal sealed class ExitHead
 {
     readonly PackedMatrix _pooler, _classifier;
-    readonly float[] _poolerBias, _classifierBias;
+    readonly TensorView _poolerBias, _classifierBias;
 
-    public ExitHead(int layer, int hidden, int labels, float[] poolerWeight, float[] poolerBias, float[] classifierWeight, float[] classifierBias)
+    /// <summary>pooler W[H,H] + b[H], classifier W[C,H] + b[C].</summary>
+    public ExitHead(int layer, int labels, PackedMatrix pooler, TensorView poolerBias, PackedMatrix classifier, TensorView classifierBias)
     {
         Layer = layer;
         Labels = labels;
-        _pooler = Gemm.Pack(poolerWeight, hidden, hidden);
+        _pooler = pooler;
         _poolerBias = poolerBias;
-        _classifier = Gemm.Pack(classifierWeight, labels, hidden);
+        _classifier = classifier;
         _classifierBias = classifierBias;
+    }
+
+    /// <summary>The head whose tensors are <paramref name="poolerPrefix"/>weight|bias and <paramref name="classifierPrefix"/>weight|bias.</summary>
+    public static ExitHead Read(TensorSource tensors, int layer, int hidden, int labels, string poolerPrefix, string classifierPrefix)
+    {
+        const string H = "hidden_size", CH = "num_labels (id2label), hidden_size", C = "num_labels (id2label)";
+        return new ExitHead(layer, labels,
+            tensors.Matrix(H, hidden, hidden, poolerPrefix + "weight"), tensors.Read(poolerPrefix + "bias", H, hidden),
+            tensors.Matrix(CH, labels, hidden, classifierPrefix + "weight"), tensors.Read(classifierPrefix + "bias", C, labels));
     }
 
     /// <summary>0-based encoder layer whose output the head reads.</summary>
@@ -31,7 +41,7 @@ internal sealed class ExitHead
     /// </summary>
     public void Forward(ReadOnlySpan<float> cls, int rows, Span<float> pooled, Span<float> logits, WorkerPool pool)
     {
-        Gemm.Multiply(cls, rows, _pooler, _poolerBias, pooled, Epilogue.Tanh, pool: pool);
-        Gemm.Multiply(pooled, rows, _classifier, _classifierBias, logits, pool: pool);
+        Gemm.Multiply(cls, rows, _pooler, _poolerBias.Span, pooled, Epilogue.Tanh, pool: pool);
+        Gemm.Multiply(pooled, rows, _classifier, _classifierBias.Span, logits, pool: pool);
     }
 }

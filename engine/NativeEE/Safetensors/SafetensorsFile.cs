@@ -51,6 +51,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         string fullPath = System.IO.Path.GetFullPath(path);
         var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         long fileSize = stream.Length;
+        DateTime lastWrite = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
         if (fileSize < 8)
         {
             stream.Dispose();
@@ -79,7 +80,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
             long dataSize = fileSize - 8 - (long)headerSize;
             var (tensors, metadata) = SafetensorsHeader.Parse(new ReadOnlySpan<byte>(file + 8, (int)headerSize), dataSize, fullPath);
-            return new SafetensorsFile(fullPath, fileSize, (long)headerSize, map, view, file + 8 + (long)headerSize, tensors, metadata);
+            return new SafetensorsFile(fullPath, fileSize, (long)headerSize, map, view, file + 8 + (long)headerSize, tensors, metadata) { LastWriteTimeUtc = lastWrite };
         }
         catch
         {
@@ -223,6 +224,34 @@ public sealed unsafe class SafetensorsFile : IDisposable
     }
 
     ReadOnlySpan<T> Elements<T>(TensorInfo info) where T : unmanaged => new(_data + info.DataBegin, (int)info.ElementCount);
+
+    /// <summary>The header JSON (N bytes, padding included), for fingerprinting the file. Valid until <see cref="Dispose"/>.</summary>
+    internal ReadOnlySpan<byte> HeaderBytes
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return new ReadOnlySpan<byte>(_data - HeaderSize, (int)HeaderSize);
+        }
+    }
+
+    /// <summary>The file's modification time when it was opened (of the open file itself, even if the path was replaced since).</summary>
+    internal DateTime LastWriteTimeUtc { get; private init; }
+
+    /// <summary>Bytes of the data block: file size − 8 − N.</summary>
+    internal long DataSize => FileSize - 8 - HeaderSize;
+
+    /// <summary>
+    /// The data block's bytes [offset, offset + length) (within <see cref="DataSize"/>), zero-copy, valid until
+    /// <see cref="Dispose"/>: the caller must keep the file open while it uses them.
+    /// </summary>
+    internal ReadOnlySpan<byte> DataBytes(long offset, int length)
+    {
+        ThrowIfDisposed();
+        if (offset < 0 || length < 0 || offset > DataSize - length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset}+{length}) is outside the {DataSize}-byte data block of {Path}");
+        return new ReadOnlySpan<byte>(_data + offset, length);
+    }
 
     static void Widen<T>(ReadOnlySpan<T> source, Span<float> destination) where T : unmanaged, System.Numerics.INumberBase<T>
     {

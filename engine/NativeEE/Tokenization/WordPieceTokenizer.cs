@@ -122,16 +122,26 @@ public sealed class WordPieceTokenizer
         return new WordPieceTokenizer(fast, settings, limit, cls, sep, pad, unk, mask, vocabSize);
     }
 
+    /// <summary>
+    /// The ids (line numbers) of the special tokens, and the vocabulary size. Scans the lines as spans: a cold start
+    /// loads one model, and allocating a string per vocabulary line here cost as much as the GEMM weights' mapping.
+    /// </summary>
     static Dictionary<string, int> SpecialIds(string vocab, TokenizerSettings s, out int lines)
     {
-        var wanted = new HashSet<string>(StringComparer.Ordinal) { s.ClsToken, s.SepToken, s.PadToken, s.UnkToken, s.MaskToken };
+        string[] wanted = [s.ClsToken, s.SepToken, s.PadToken, s.UnkToken, s.MaskToken];
         var found = new Dictionary<string, int>(StringComparer.Ordinal);
         lines = 0;
-        using var reader = new StringReader(vocab);
-        while (reader.ReadLine() is string line)
+        // Line breaks as StringReader.ReadLine (and so FastBertTokenizer) splits them: \n, \r\n or \r; no line after a final break.
+        var rest = vocab.AsSpan();
+        while (!rest.IsEmpty)
         {
-            if (wanted.Contains(line)) found.TryAdd(line, lines);
+            int end = rest.IndexOfAny('\r', '\n');
+            var line = end < 0 ? rest : rest[..end];
+            foreach (string token in wanted)
+                if (line.SequenceEqual(token)) found.TryAdd(token, lines);
             lines++;
+            if (end < 0) break;
+            rest = rest[(rest[end] == '\r' && end + 1 < rest.Length && rest[end + 1] == '\n' ? end + 2 : end + 1)..];
         }
         return found;
     }

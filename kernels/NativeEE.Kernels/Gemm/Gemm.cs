@@ -15,6 +15,23 @@ public static partial class Gemm
         return GemmPacking.Pack(w, n, k, path);
     }
 
+    /// <summary>
+    /// Panels already packed for <paramref name="path"/> (e.g. read back from a file) → a matrix over them, without copying.
+    /// <paramref name="panels"/>[⌈N/NR⌉·K·NR] must start on a 64-byte boundary and stay valid and unchanged while
+    /// <paramref name="owner"/> is reachable and not released by its creator; the matrix references the owner.
+    /// </summary>
+    internal static unsafe PackedMatrix FromPanels(float* panels, long length, int n, int k, IsaPath path, object owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        long expected = GemmPacking.PackedLength(n, k, path);
+        if (length != expected) throw new ArgumentException($"W[{n},{k}] packed for {path} takes {expected} floats, not {length}.", nameof(length));
+        if (panels == null || ((nint)panels & (GemmPacking.Alignment - 1)) != 0)
+            throw new ArgumentException($"Packed panels must start on a {GemmPacking.Alignment}-byte boundary.", nameof(panels));
+        return new PackedMatrix(n, k, path, panels, length, owner);
+    }
+
     /// <summary>Width NR of the panels cut for <paramref name="path"/>'s microkernel.</summary>
     internal static int PanelWidth(IsaPath path) => path switch
     {
@@ -51,11 +68,11 @@ public static partial class Gemm
         if (x.Overlaps(y)) throw new ArgumentException("Y must not overlap X.", nameof(y));
         if (!residual.IsEmpty && residual[..(m * n)].Overlaps(y)) throw new ArgumentException("Y must not overlap the residual.", nameof(residual));
 
-        fixed (float* px = x, pb = bias, py = y, pr = residual, pw = &w.Data[w.Offset])
+        fixed (float* px = x, pb = bias, py = y, pr = residual)
         {
             var g = new GemmArgs
             {
-                X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Residual = residual.IsEmpty ? null : pr,
+                X = px, W = w.Panels, Bias = bias.IsEmpty ? null : pb, Y = py, Residual = residual.IsEmpty ? null : pr,
                 M = m, N = n, K = k, Epilogue = epilogue,
             };
             switch (path)
@@ -66,6 +83,8 @@ public static partial class Gemm
                 default: GemmDriver<MicroKernelScalar>.Run(g, pool); break;
             }
         }
+        // The panels' owner (pinned array or mapping) must outlive the loops above.
+        GC.KeepAlive(w);
     }
 
     /// <summary>Scalar oracle: X[M,K] · W[N,K]ᵀ (+ bias) → epilogue (+ residual) → Y[M,N]. Double accumulation.</summary>

@@ -17,6 +17,19 @@ public sealed class ModelOptionsTests : IDisposable
         Assert.Null(o.MaxBatchTokens);
         Assert.Null(o.DefaultPolicy);
         Assert.True(o.ClsOnlyLastLayer);
+        Assert.Null(o.WeightCacheDirectory);
+    }
+
+    /// <summary>The XDG base-directory rule: $XDG_CACHE_HOME if it is an absolute path, else ~/.cache (read, not modified: other tests run in parallel).</summary>
+    [Fact]
+    public void DefaultWeightCacheDirectoryFollowsXdg()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the XDG rule applies on Linux");
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string expected = !string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)
+            ? Path.Combine(xdg, "nativeee")
+            : Path.Combine(Environment.GetEnvironmentVariable("HOME")!, ".cache", "nativeee");
+        Assert.Equal(expected, ModelOptions.DefaultWeightCacheDirectory);
     }
 
     [Fact]
