@@ -29,6 +29,9 @@ internal static class BertBaseBench
             : $"BERT-base part skipped: {dir} lacks {string.Join(", ", absent)}. Make it with `bash ../shared/tools/make-bert-base.sh {dir}` (~1 min, ~880 MB, outside the repo) or pass --bert-base DIR.";
     }
 
+    /// <summary>Pause before each timed multi-thread call, far longer than any engine's worker spin.</summary>
+    public const int SettleMs = 50;
+
     public static List<Row> Run(E2eOptions o, Action<string> log)
     {
         var rows = new List<Row>();
@@ -85,6 +88,9 @@ internal static class BertBaseBench
                         for (int j = 0; j < engines.Length; j++)
                         {
                             int e = (j + r) % engines.Length;
+                            // With several threads, the previous call's workers may still be spinning (ONNX Runtime's
+                            // spin after every Run): interleaved calls would charge that to the next engine. Let them park.
+                            if (threads > 1) Thread.Sleep(SettleMs);
                             long cpu = ThreadClock.NowNs(), t0 = Stopwatch.GetTimestamp();
                             engines[e].Call();
                             samples[e].Add(Stats.Ms(Stopwatch.GetTimestamp() - t0));

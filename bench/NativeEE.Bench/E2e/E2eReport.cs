@@ -330,6 +330,8 @@ internal sealed class E2eReport(E2eOptions options)
         Line("- One process runs both engines on inputs prepared up front (tokenizing and tensor building are not timed). ONNX Runtime gets " +
              "preallocated input and output `OrtValue`s; NativeEE gets the pre-tokenized batch call (`Classify(tokenIds, offsets, results, policy)`).");
         Line("- Each timed round runs every configuration once, the order rotated per round, so load from other processes spreads over all of them.");
+        Line($"- BERT-base rows with several threads: each timed call starts after a {BertBaseBench.SettleMs} ms pause, so the worker threads of the " +
+             "call before (ONNX Runtime's spin after every run) have parked; back to back, the interleaving charged one engine's spinning workers to the other's call.");
         Line("- Accuracy is each engine's own predictions on the whole set; \"mean layers\" counts encoder layers run per sentence.");
         Line("- The FMA peak is measured in the same process at the start and the end, over each thread's CPU time; \"% of peak\" uses the peak for the row's thread count.");
         if (Busy(LoadAtStart) || Busy(LoadAtEnd))
