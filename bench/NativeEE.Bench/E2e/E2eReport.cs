@@ -40,7 +40,7 @@ internal sealed class E2eReport(E2eOptions options)
         Line("|---|---|");
         Line($"| CPU | {MachineFacts.CpuModel()}, {Environment.ProcessorCount} logical cores |");
         Line($"| kernels' ISA path | {Isa.Description} |");
-        Line($"| FMA peak (measured in this run: {CpuTimeFmaPeak.Lanes}-lane FMA chains, all threads at once, best of 5 at the start and 5 at the end) | " +
+        Line($"| FMA peak (measured in this run: {CpuTimeFmaPeak.ChainValues} independent FMA chain values per thread, all threads at once, best of 5 at the start and 5 at the end) | " +
              string.Join("; ", Peak.OrderBy(p => p.Key).Select(p => $"{p.Key} thread{(p.Key > 1 ? "s" : "")}: {F(p.Value, "0.0")} GFLOP/s")) + " |");
         Line($"| runtimes | {MachineFacts.Runtime}; ONNX Runtime {OrtSessions.Version} (CPU provider, ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1, sequential) |");
         Line($"| OS | {MachineFacts.Os} |");

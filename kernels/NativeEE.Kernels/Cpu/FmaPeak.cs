@@ -54,7 +54,7 @@ public static class FmaPeak
         while (now - start < ticks);
         // The sink is consumed so the chains cannot be optimised away; it is NaN only if arithmetic went wrong.
         if (float.IsNaN(sink)) throw new InvalidOperationException("The FMA probe produced NaN.");
-        return chunks * FlopsPerChunk / ((double)(now - start) / Stopwatch.Frequency) / 1e9;
+        return chunks * FlopsPerChunk(Isa.Active) / ((double)(now - start) / Stopwatch.Frequency) / 1e9;
     }
 
     static double ProbeConcurrently(int threads, TimeSpan duration)
@@ -78,7 +78,8 @@ public static class FmaPeak
         return sum;
     }
 
-    static double FlopsPerChunk => 2.0 * ChunkIterations * ChainValues(Isa.Active);
+    /// <summary>FLOPs of one <see cref="RunChunk(IsaPath, bool)"/> on <paramref name="path"/> (a multiply-add counts 2).</summary>
+    internal static double FlopsPerChunk(IsaPath path) => 2.0 * ChunkIterations * ChainValues(path);
 
     static float RunChunk() => RunChunk(Isa.Active, Isa.HasFma);
 
