@@ -116,21 +116,12 @@ public sealed class ExitProbabilities
         int n = tokenIds.Count, e = model.ExitLayers.Count, c = model.Config.NumLabels;
         if (labels.Count != n) throw new ArgumentException($"{labels.Count} labels for {n} sequences.", nameof(labels));
         var logits = new float[(long)n * e * c];
-        var offsets = new int[batchSize + 1];
-        var tokens = new List<int>();
+        var batch = new BatchPacker(tokenIds, batchSize);
         for (int start = 0; start < n; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batchSize, n - start);
-            tokens.Clear();
-            for (int i = 0; i < count; i++)
-            {
-                offsets[i] = tokens.Count;
-                tokens.AddRange(tokenIds[start + i]);
-            }
-            offsets[count] = tokens.Count;
-            model.ComputeExitLogits(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens), offsets.AsSpan(0, count + 1),
-                logits.AsSpan(start * e * c, count * e * c));
+            int count = batch.Pack(start);
+            model.ComputeExitLogits(batch.Tokens, batch.Offsets, logits.AsSpan(start * e * c, count * e * c));
             progress?.Report(start + count);
         }
         var labelArray = labels.ToArray();

@@ -72,21 +72,12 @@ public static class FeatureSetBuilder
 
         int perSample = layers * hidden;
         var cls = new float[batchSize * perSample];
-        var offsets = new int[batchSize + 1];
-        var tokens = new List<int>();
+        var batch = new BatchPacker(tokenIds, batchSize);
         for (int start = 0; start < n; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batchSize, n - start);
-            tokens.Clear();
-            for (int i = 0; i < count; i++)
-            {
-                offsets[i] = tokens.Count;
-                tokens.AddRange(tokenIds[start + i]);
-            }
-            offsets[count] = tokens.Count;
-            compute(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens), offsets.AsSpan(0, count + 1),
-                cls.AsSpan(0, count * perSample), finalLogits.AsSpan(start * classes, count * classes));
+            int count = batch.Pack(start);
+            compute(batch.Tokens, batch.Offsets, cls.AsSpan(0, count * perSample), finalLogits.AsSpan(start * classes, count * classes));
             // [N, L, H] per batch → one [N, H] matrix per layer, so each head trains on contiguous rows.
             for (int i = 0; i < count; i++)
                 for (int l = 0; l < layers; l++)
