@@ -79,16 +79,18 @@ public sealed class EarlyExitModel : IDisposable
         if (options.MaxTokens is int requested && (requested < 2 || requested > config.MaxPositionEmbeddings))
             throw new ArgumentOutOfRangeException(nameof(options), requested,
                 $"ModelOptions.MaxTokens must be between 2 and the model's max_position_embeddings ({config.MaxPositionEmbeddings}).");
-        var tokenizer = WordPieceTokenizer.Load(directory, options.MaxTokens ?? config.MaxPositionEmbeddings);
-        int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer.MaxTokens);
-        if (maxBatchTokens < tokenizer.MaxTokens)
-            throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
-                $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
 
         var memory = new ModelMemory();
         try
         {
             var encoder = BertEncoder.Load(config, directory, configPath, options.WeightCacheDirectory, memory, out var cacheStatus, out string? cachePath);
+            // The packed weights' page faults (on the other core) overlap the vocabulary load (on this one).
+            bool prefaulting = options.PrefaultWeights && memory.PrefaultInBackground();
+            var tokenizer = WordPieceTokenizer.Load(directory, options.MaxTokens ?? config.MaxPositionEmbeddings);
+            int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer.MaxTokens);
+            if (maxBatchTokens < tokenizer.MaxTokens)
+                throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
+                    $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
             bool hasExits = Array.FindIndex(encoder.Heads, 0, encoder.Heads.Length - 1, h => h is not null) >= 0;
             var policy = options.DefaultPolicy ?? PolicyFile.TryLoad(directory) ?? ExitPolicy.FullDepth;
             if (policy.UsesIntermediateHeads && !hasExits)
@@ -98,6 +100,7 @@ public sealed class EarlyExitModel : IDisposable
             {
                 WeightCache = cacheStatus,
                 WeightCachePath = cachePath,
+                PrefaultStarted = prefaulting,
             };
         }
         catch
@@ -109,6 +112,9 @@ public sealed class EarlyExitModel : IDisposable
 
     /// <summary>Where the packed GEMM weights came from: mapped from the cache, packed and cached now, or packed in memory.</summary>
     public WeightCacheStatus WeightCache { get; private init; }
+
+    /// <summary>Whether the load started faulting in mapped packed weights in the background (<see cref="ModelOptions.PrefaultWeights"/>).</summary>
+    internal bool PrefaultStarted { get; private init; }
 
     /// <summary>The cache file for this model and ISA path, or null when <see cref="ModelOptions.WeightCacheDirectory"/> was not set.</summary>
     public string? WeightCachePath { get; private init; }

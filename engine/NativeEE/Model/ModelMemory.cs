@@ -45,6 +45,46 @@ internal sealed class ModelMemory : IDisposable
             foreach (var owned in _owned) owned.Dispose();
     }
 
+    /// <summary>
+    /// Starts a background thread that faults in the pages of every owned packed-weight cache (see
+    /// <see cref="PackedWeightCache.Prefault"/>) under a lease of its own, so a first call finds its weights mapped.
+    /// Disposing the model stops it at the next 1 MB; the mapping goes when it has returned its lease.
+    /// Returns false when there is nothing to fault in.
+    /// </summary>
+    public bool PrefaultInBackground()
+    {
+        var caches = new List<PackedWeightCache>();
+        foreach (var owned in _owned)
+            if (owned is PackedWeightCache cache) caches.Add(cache);
+        if (caches.Count == 0) return false;
+        Acquire();
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                foreach (var cache in caches) cache.Prefault(ref _disposed);
+            }
+            finally
+            {
+                Release();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "NativeEE prefault",
+        };
+        try
+        {
+            thread.Start();
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+        return true;
+    }
+
     /// <summary>Returns the model's own lease: the mappings go now, or when the last running call releases its lease.</summary>
     public void Dispose()
     {

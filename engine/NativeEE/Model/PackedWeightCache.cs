@@ -46,6 +46,7 @@ internal sealed unsafe class PackedWeightCache : IDisposable
     readonly MemoryMappedFile _map;
     readonly MemoryMappedViewAccessor _view;
     readonly byte* _file;
+    readonly long _size;
     readonly IsaPath _isa;
     readonly Dictionary<string, Entry> _entries;
     readonly HashSet<string> _used = new(StringComparer.Ordinal);
@@ -53,12 +54,13 @@ internal sealed unsafe class PackedWeightCache : IDisposable
 
     readonly record struct Entry(int N, int K, long Offset, long Length);
 
-    PackedWeightCache(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* file, IsaPath isa, Dictionary<string, Entry> entries)
+    PackedWeightCache(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* file, long size, IsaPath isa, Dictionary<string, Entry> entries)
     {
         Path = path;
         _map = map;
         _view = view;
         _file = file;
+        _size = size;
         _isa = isa;
         _entries = entries;
     }
@@ -66,6 +68,23 @@ internal sealed unsafe class PackedWeightCache : IDisposable
     public string Path { get; }
 
     public int EntryCount => _entries.Count;
+
+    /// <summary>
+    /// Reads one byte of every page of the mapping, in file order (layer by layer), so the page faults a first
+    /// forward pass would take happen now; stops early when <paramref name="stop"/> is set. The caller holds a
+    /// <see cref="ModelMemory"/> lease, so the mapping cannot go away underneath.
+    /// </summary>
+    public void Prefault(ref int stop)
+    {
+        const int Page = 4096, Step = 256;
+        byte sink = 0;
+        for (long offset = 0; offset < _size && Volatile.Read(ref stop) == 0; offset += (long)Page * Step)
+        {
+            long end = Math.Min(_size, offset + (long)Page * Step);
+            for (long o = offset; o < end; o += Page) sink ^= _file[o];
+        }
+        GC.KeepAlive(sink);
+    }
 
     /// <summary>The cache file for <paramref name="modelDirectory"/> on <paramref name="isa"/> inside <paramref name="cacheDirectory"/>: "{folder}-{hash of its full path}.{isa}.packed".</summary>
     public static string PathFor(string cacheDirectory, string modelDirectory, IsaPath isa)
@@ -145,7 +164,7 @@ internal sealed unsafe class PackedWeightCache : IDisposable
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
             byte* file = start + view.PointerOffset;
             var entries = Validate(path, file, size, key, isa);
-            return new PackedWeightCache(path, map, view, file, isa, entries);
+            return new PackedWeightCache(path, map, view, file, size, isa, entries);
         }
         catch
         {

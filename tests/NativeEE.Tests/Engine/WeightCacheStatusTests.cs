@@ -50,6 +50,35 @@ public sealed class WeightCacheStatusTests : IDisposable
         Assert.Single(Directory.GetFiles(_cache));
     }
 
+    /// <summary>
+    /// Mapped weights are faulted in on a background thread unless turned off; either way the numbers are the same.
+    /// Disposing the model while that thread runs must not unmap under it (that would crash the test process).
+    /// </summary>
+    [Fact]
+    public void MappedWeightsArePrefaultedInTheBackgroundAndDisposeWaitsForIt()
+    {
+        using var bert = new SyntheticBert();
+        float[] Logits(ModelOptions options, WeightCacheStatus status, bool prefault)
+        {
+            using var model = EarlyExitModel.Load(bert.Directory, options);
+            Assert.Equal(status, model.WeightCache);
+            Assert.Equal(prefault, model.PrefaultStarted);
+            var p = model.Classify("a gripping, funny film", ExitPolicy.FullDepth, Ct);
+            return p.Probabilities.ToArray();
+        }
+        var written = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }, WeightCacheStatus.Created, prefault: false);
+        var prefaulted = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }, WeightCacheStatus.Mapped, prefault: true);
+        var lazy = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache, PrefaultWeights = false }, WeightCacheStatus.Mapped, prefault: false);
+        var inMemory = Logits(new ModelOptions { Threads = 1 }, WeightCacheStatus.Disabled, prefault: false);
+        Assert.Equal(written, prefaulted);
+        Assert.Equal(written, lazy);
+        Assert.Equal(written, inMemory);
+
+        // Load and dispose at once, over and over: the prefault thread holds a lease, so the unmapping waits for it.
+        for (int i = 0; i < 50; i++)
+            EarlyExitModel.Load(SharedPaths.MiniLm, new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }).Dispose();
+    }
+
     [Fact]
     public void WithoutACacheDirectoryNothingIsWritten()
     {
