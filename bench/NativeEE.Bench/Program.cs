@@ -5,6 +5,9 @@ using NativeEE.Kernels;
 // `e2e [options]`: the end-to-end NativeEE vs ONNX Runtime harness (bench/run-e2e.sh).
 if (args.Length > 0 && args[0] == "e2e") return NativeEE.Bench.E2e.E2eRunner.Run(args[1..]);
 
+// `safetensors-open [FILE] [--runs N]`: median time to open (map + validate) a safetensors file.
+if (args.Length > 0 && args[0] == "safetensors-open") return SafetensorsOpenTiming.Run(args[1..]);
+
 // `gemm-table [options]`: GEMM GFLOP/s and % of the FMA peak from short best-of trials (see GemmTable).
 // Anything else goes to BenchmarkDotNet; every benchmark class in this assembly is selectable:
 // `dotnet run -c Release -- --filter '*Gemm*' --job short` (add --inProcess on a loaded machine).

@@ -96,7 +96,7 @@ internal sealed class E2eOptions
             }
         }
         string repo = RepoRoot();
-        shared ??= Environment.GetEnvironmentVariable("NATIVEEE_SHARED") is { Length: > 0 } env ? env : Path.Combine(repo, "..", "shared");
+        shared ??= DefaultShared();
         bertBase ??= Environment.GetEnvironmentVariable("NATIVEEE_BERT_BASE") is { Length: > 0 } bb ? bb : Path.Combine(repo, "..", "out", "bert-base");
         return new E2eOptions
         {
@@ -124,6 +124,10 @@ internal sealed class E2eOptions
     }
 
     /// <summary>The folder holding NativeEE.sln above the binary, else the current directory.</summary>
+    /// <summary>$NATIVEEE_SHARED, else ../shared beside the repository.</summary>
+    internal static string DefaultShared() =>
+        Environment.GetEnvironmentVariable("NATIVEEE_SHARED") is { Length: > 0 } env ? env : Path.Combine(RepoRoot(), "..", "shared");
+
     static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
