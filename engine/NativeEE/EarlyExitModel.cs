@@ -84,7 +84,6 @@ public sealed class EarlyExitModel : IDisposable
         try
         {
             var encoder = BertEncoder.Load(config, directory, configPath, options.WeightCacheDirectory, memory, out var cacheStatus, out string? cachePath);
-            // The packed weights' page faults (on the other core) overlap the vocabulary load (on this one).
             bool prefaulting = options.PrefaultWeights && memory.PrefaultInBackground();
             var tokenizer = WordPieceTokenizer.Load(directory, options.MaxTokens ?? config.MaxPositionEmbeddings);
             int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer.MaxTokens);

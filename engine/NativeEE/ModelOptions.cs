@@ -46,11 +46,13 @@ public sealed class ModelOptions
 
     /// <summary>
     /// When the packed weights are mapped from the <see cref="WeightCacheDirectory"/> cache, fault their pages in on
-    /// a background thread while the rest of the model (the tokenizer's vocabulary) loads, so the first call does
-    /// not pay for them (on a virtual machine, about 20 ms for MiniLM's 42 MB). On by default; turn it off when
-    /// many models are mapped and most calls exit early, so late layers' pages are touched only when needed.
+    /// a background thread started by the load, so a first call made some time after loading finds them mapped
+    /// (MiniLM: first call 15 → 4 ms on our VM). Off by default: a call made right after the load gains nothing
+    /// (both threads take page faults at once and slow each other; measured on <c>nee classify</c>), and a model
+    /// whose calls mostly exit early only ever touches its early layers. Turn it on in a service that loads at
+    /// start-up and serves later.
     /// </summary>
-    public bool PrefaultWeights { get; init; } = true;
+    public bool PrefaultWeights { get; init; }
 
     /// <summary>
     /// The per-user cache folder: <c>$XDG_CACHE_HOME/nativeee</c>, else <c>~/.cache/nativeee</c> (on Windows

@@ -18,7 +18,7 @@ public sealed class ModelOptionsTests : IDisposable
         Assert.Null(o.DefaultPolicy);
         Assert.True(o.ClsOnlyLastLayer);
         Assert.Null(o.WeightCacheDirectory);
-        Assert.True(o.PrefaultWeights);
+        Assert.False(o.PrefaultWeights);
     }
 
     /// <summary>The XDG base-directory rule: $XDG_CACHE_HOME if it is an absolute path, else ~/.cache (read, not modified: other tests run in parallel).</summary>

@@ -51,7 +51,7 @@ public sealed class WeightCacheStatusTests : IDisposable
     }
 
     /// <summary>
-    /// Mapped weights are faulted in on a background thread unless turned off; either way the numbers are the same.
+    /// Mapped weights are faulted in on a background thread when asked (off by default); either way the numbers are the same.
     /// Disposing the model while that thread runs must not unmap under it (that would crash the test process).
     /// </summary>
     [Fact]
@@ -67,16 +67,16 @@ public sealed class WeightCacheStatusTests : IDisposable
             return p.Probabilities.ToArray();
         }
         var written = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }, WeightCacheStatus.Created, prefault: false);
-        var prefaulted = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }, WeightCacheStatus.Mapped, prefault: true);
-        var lazy = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache, PrefaultWeights = false }, WeightCacheStatus.Mapped, prefault: false);
-        var inMemory = Logits(new ModelOptions { Threads = 1 }, WeightCacheStatus.Disabled, prefault: false);
+        var prefaulted = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache, PrefaultWeights = true }, WeightCacheStatus.Mapped, prefault: true);
+        var lazy = Logits(new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }, WeightCacheStatus.Mapped, prefault: false);
+        var inMemory = Logits(new ModelOptions { Threads = 1, PrefaultWeights = true }, WeightCacheStatus.Disabled, prefault: false);
         Assert.Equal(written, prefaulted);
         Assert.Equal(written, lazy);
         Assert.Equal(written, inMemory);
 
         // Load and dispose at once, over and over: the prefault thread holds a lease, so the unmapping waits for it.
         for (int i = 0; i < 50; i++)
-            EarlyExitModel.Load(SharedPaths.MiniLm, new ModelOptions { Threads = 1, WeightCacheDirectory = _cache }).Dispose();
+            EarlyExitModel.Load(SharedPaths.MiniLm, new ModelOptions { Threads = 1, WeightCacheDirectory = _cache, PrefaultWeights = true }).Dispose();
     }
 
     [Fact]
