@@ -81,5 +81,52 @@ public class TrainExitsCommandTests
         }
     }
 
+    /// <summary>
+    /// --seeds 1,2 writes the element-wise mean of what --seed 1 and --seed 2 write on their own (same data, same options),
+    /// records the seeds, and refuses a seed listed twice.
+    /// </summary>
+    [Fact]
+    public void SeedsWritesTheMeanOfThePerSeedHeads()
+    {
+        string work = Directory.CreateTempSubdirectory("nee-soup-").FullName;
+        try
+        {
+            string[] common = ["train-exits", "--model", CliRun.Model, "--data", Sst2Train, "--limit", "64", "--epochs", "1"];
+            var files = new Dictionary<string, string>();
+            foreach (var (name, extra) in new[] { ("s1", new[] { "--seed", "1" }), ("s2", new[] { "--seed", "2" }), ("soup", new[] { "--seeds", "1,2" }) })
+            {
+                files[name] = Path.Combine(work, name + ".safetensors");
+                var run = CliRun.Of([.. common, .. extra, "--out", files[name]]);
+                Assert.True(run.ExitCode == 0, run.ToString());
+            }
+            var (a, b, soup) = (ExitsFile.Load(files["s1"]), ExitsFile.Load(files["s2"]), ExitsFile.Load(files["soup"]));
+            Assert.Equal([0, 1, 2, 3, 4], soup.Keys.Order().ToArray());
+            foreach (int layer in soup.Keys)
+            {
+                Assert.False(a[layer].PoolerWeight.SequenceEqual(b[layer].PoolerWeight));
+                AssertMean(soup[layer].PoolerWeight, a[layer].PoolerWeight, b[layer].PoolerWeight);
+                AssertMean(soup[layer].PoolerBias, a[layer].PoolerBias, b[layer].PoolerBias);
+                AssertMean(soup[layer].ClassifierWeight, a[layer].ClassifierWeight, b[layer].ClassifierWeight);
+                AssertMean(soup[layer].ClassifierBias, a[layer].ClassifierBias, b[layer].ClassifierBias);
+            }
+            using (var file = NativeEE.Safetensors.SafetensorsFile.Open(files["soup"]))
+                Assert.Equal("1,2", file.Metadata["train.seed"]);
+
+            var twice = CliRun.Of([.. common, "--seeds", "1,1", "--out", Path.Combine(work, "twice.safetensors")]);
+            Assert.Equal(Cli.UsageError, twice.ExitCode);
+            Assert.Contains("twice", twice.Error);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        static void AssertMean(ReadOnlySpan<float> mean, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+        {
+            for (int i = 0; i < mean.Length; i++)
+                Assert.True(mean[i] == (float)(((double)x[i] + y[i]) / 2), $"element {i}: {mean[i]} vs ({x[i]} + {y[i]}) / 2");
+        }
+    }
+
     static string Sst2Train => NativeEE.Tests.SharedPaths.Sst2("train.tsv");
 }

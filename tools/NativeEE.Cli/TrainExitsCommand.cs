@@ -28,6 +28,11 @@ internal static class TrainExitsCommand
         var optimizer = new Option<string>("--optimizer") { Description = "adam (AdamW with --weight-decay) or sgd (with momentum 0.9).", HelpName = "NAME", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong("adam", "sgd");
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation and shuffling (same seed → identical heads).", DefaultValueFactory = _ => 42 };
+        var seeds = new Option<string?>("--seeds")
+        {
+            Description = "Model soup: train one head set per seed (comma-separated, e.g. 1,42; replaces --seed) and write the element-wise mean of their weights.",
+            HelpName = "S1,S2,…",
+        };
         var distill = new Option<float?>("--distill")
         {
             Description = "Self-distillation: weight α of the hard-label loss; the rest, 1 − α, matches the final layer's distribution (FastBERT). 1 = plain cross-entropy.",
@@ -53,7 +58,7 @@ internal static class TrainExitsCommand
         var labelColumn = new Option<string?>("--label-column") { Description = "Label column: header name or 0-based index.", HelpName = "NAME|INDEX" };
         var command = new Command("train-exits", "Train one exit head per layer on the frozen backbone (DeeBERT stage 2) and write exits.safetensors.")
         {
-            model, threads, data, dev, output, modelOut, init, epochs, lr, batch, optimizer, seed, distill, temperature, weightDecay, dropout, averaging,
+            model, threads, data, dev, output, modelOut, init, epochs, lr, batch, optimizer, seed, seeds, distill, temperature, weightDecay, dropout, averaging,
             schedule, warmup, keepBest, limit, cache,
             textColumn, labelColumn,
         };
@@ -87,18 +92,35 @@ internal static class TrainExitsCommand
                 throw CliException.Usage(Cli.OneLine(e.Message.Split(" (Parameter")[0]));
             }
             if (options.KeepBestEpoch && parse.GetValue(dev) is null) throw CliException.Usage("--keep-best needs --dev");
+            int[] seedList = parse.GetValue(seeds) is { } list ? ParseSeeds(list) : [options.Seed];
             return Run(context, parse.GetValue(model), parse.GetValue(threads), parse.GetValue(data)!, parse.GetValue(dev), parse.GetValue(output)!,
-                parse.GetValue(modelOut), parse.GetValue(init)!, options, parse.GetValue(limit), parse.GetValue(cache), parse.GetValue(textColumn), parse.GetValue(labelColumn));
+                parse.GetValue(modelOut), parse.GetValue(init)!, options, seedList, parse.GetValue(limit), parse.GetValue(cache), parse.GetValue(textColumn), parse.GetValue(labelColumn));
         });
         return (command,
         [
             "nee train-exits --data ../shared/data/sst2/train.tsv --dev ../shared/data/sst2/dev.tsv --model-out my-model",
             "nee train-exits --data train.tsv --dev dev.tsv --distill 0.5 --epochs 5 --cache feature-cache --out exits.safetensors",
+            "nee train-exits --data train.tsv --dev dev.tsv --seeds 1,42 --cache feature-cache --model-out soup-model",
         ]);
     }
 
+    static int[] ParseSeeds(string list)
+    {
+        var parts = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw CliException.Usage("--seeds needs at least one seed, e.g. --seeds 1,42");
+        var result = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out result[i]))
+                throw CliException.Usage($"--seeds: '{parts[i]}' is not an integer seed");
+            for (int j = 0; j < i; j++)
+                if (result[j] == result[i]) throw CliException.Usage($"--seeds: seed {result[i]} is listed twice (the same seed gives the same heads)");
+        }
+        return result;
+    }
+
     static int Run(CliContext context, string? modelDir, int? threads, string dataPath, string? devPath, string outPath, string? modelOut, string init,
-        ExitHeadTrainerOptions options, int? limit, string? cacheDir, string? textColumn, string? labelColumn)
+        ExitHeadTrainerOptions options, int[] seeds, int? limit, string? cacheDir, string? textColumn, string? labelColumn)
     {
         var console = context.Console;
         using var model = CommonOptions.LoadModel(context, modelDir, threads);
@@ -112,22 +134,49 @@ internal static class TrainExitsCommand
         var train = Features(context, model, dataPath, limit, textColumn, labelColumn, cacheDir, "train features");
         var dev = devPath is null ? null : Features(context, model, devPath, null, textColumn, labelColumn, cacheDir, "dev features");
 
-        var trainer = new ExitHeadTrainer(options);
-        var fractions = new double[model.NumLayers];
-        var result = ProgressDisplay.Run(console, $"training {layers.Length} heads", layers.Length, sink =>
-            trainer.Train(train, layers, dev, initialHeads, progress: new HeadProgress(fractions, sink), cancellationToken: context.CancellationToken));
+        var results = new ExitTrainingResult[seeds.Length];
+        for (int s = 0; s < seeds.Length; s++)
+        {
+            var trainer = new ExitHeadTrainer(options with { Seed = seeds[s] });
+            var fractions = new double[model.NumLayers];
+            string description = seeds.Length == 1 ? $"training {layers.Length} heads" : $"training {layers.Length} heads, seed {seeds[s]} ({s + 1} of {seeds.Length})";
+            results[s] = ProgressDisplay.Run(console, description, layers.Length, sink =>
+                trainer.Train(train, layers, dev, initialHeads, progress: new HeadProgress(fractions, sink), cancellationToken: context.CancellationToken));
+        }
+        IReadOnlyDictionary<int, ExitHead> heads;
+        IReadOnlyDictionary<string, string> trainingMetadata;
+        ExitProbabilities? devProbabilities = null;
+        if (seeds.Length == 1)
+        {
+            heads = results[0].Heads;
+            trainingMetadata = results[0].ToMetadata();
+        }
+        else
+        {
+            var sets = new IReadOnlyDictionary<int, ExitHead>[results.Length];
+            for (int s = 0; s < results.Length; s++) sets[s] = results[s].Heads;
+            heads = ExitHeadSoup.Average(sets);
+            double[]? soupDev = null;
+            if (dev is not null)
+            {
+                devProbabilities = ExitProbabilities.FromFeatures(dev, heads);
+                soupDev = new double[layers.Length];
+                for (int k = 0; k < layers.Length; k++) soupDev[k] = AccuracyValue(devProbabilities, layers[k]);
+            }
+            trainingMetadata = ExitHeadSoup.ToMetadata(results, soupDev);
+        }
 
-        var metadata = new Dictionary<string, string>(result.ToMetadata())
+        var metadata = new Dictionary<string, string>(trainingMetadata)
         {
             ["train.data"] = Path.GetFileName(dataPath),
             ["train.rows"] = train.Count.ToString(CultureInfo.InvariantCulture),
             ["train.backbone"] = Path.GetFileName(model.Directory),
             ["train.init"] = init is "pooler" or "random" ? init : Path.GetFileName(init),
         };
-        ExitsFile.Save(fullOut, result.Heads, metadata);
+        ExitsFile.Save(fullOut, heads, metadata);
         string? folder = modelOut is null ? null : MakeModelFolder(model.Directory, Path.GetFullPath(modelOut), fullOut);
 
-        WriteReport(console, model, result, train, dev, fullOut, folder, metadata["train.init"]);
+        WriteReport(console, model, results, heads, devProbabilities, train, dev, fullOut, folder, metadata["train.init"]);
         return Cli.Success;
     }
 
@@ -237,41 +286,62 @@ internal static class TrainExitsCommand
         return folder;
     }
 
-    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult result, FeatureSet train, FeatureSet? dev, string outPath, string? folder, string init)
+    static void WriteReport(CliConsole console, EarlyExitModel model, ExitTrainingResult[] results, IReadOnlyDictionary<int, ExitHead> heads,
+        ExitProbabilities? soupProbabilities, FeatureSet train, FeatureSet? dev, string outPath, string? folder, string init)
     {
         var inv = CultureInfo.InvariantCulture;
         var ansi = console.CreateOutConsole();
+        var result = results[0];
         var o = result.Options;
-        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {result.Elapsed.TotalSeconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, weight decay {o.WeightDecay}, averaging {o.WeightAveraging}, init {init}, seed {o.Seed}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
+        bool soup = results.Length > 1;
+        double seconds = 0;
+        foreach (var r in results) seconds += r.Elapsed.TotalSeconds;
+        string seedText = soup ? $"seeds {string.Join(",", results.Select(r => r.Options.Seed.ToString(inv)))}, weights averaged" : $"seed {o.Seed}";
+        console.Out.WriteLine(string.Create(inv, $"trained {result.Exits.Count} heads on {train.Count} texts in {seconds:0.0} s: {o.Epochs} epochs, batch {o.BatchSize}, {(o.Optimizer == ExitOptimizer.Adam ? "Adam" : "SGD")} lr {o.LearningRate}, weight decay {o.WeightDecay}, averaging {o.WeightAveraging}, init {init}, {seedText}{(o.DistillAlpha < 1 ? $", self-distillation α {o.DistillAlpha} T {o.Temperature}" : "")}"));
 
         IReadOnlyDictionary<int, ExitHead>? shipped = null;
         string shippedPath = Path.Combine(model.Directory, ExitsFile.FileName);
         if (dev is not null && File.Exists(shippedPath)) shipped = ExitsFile.Load(shippedPath);
-        var newProbabilities = dev is null ? null : ExitProbabilities.FromFeatures(dev, result.Heads);
+        var newProbabilities = dev is null ? null : soupProbabilities ?? ExitProbabilities.FromFeatures(dev, heads);
         var oldProbabilities = dev is null || shipped is null ? null : ExitProbabilities.FromFeatures(dev, shipped);
 
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn(new TableColumn("exit after layer").RightAligned());
-        table.AddColumn(new TableColumn("final train loss").RightAligned());
-        if (dev is not null) table.AddColumn(new TableColumn("dev accuracy (new)").RightAligned());
+        table.AddColumn(new TableColumn(soup ? "final train loss (per seed)" : "final train loss").RightAligned());
+        if (dev is not null && soup)
+            foreach (var r in results) table.AddColumn(new TableColumn($"dev accuracy (seed {r.Options.Seed.ToString(inv)})").RightAligned());
+        if (dev is not null) table.AddColumn(new TableColumn(soup ? "dev accuracy (soup, written)" : "dev accuracy (new)").RightAligned());
         if (oldProbabilities is not null) table.AddColumn(new TableColumn("dev accuracy (model's current heads)").RightAligned());
         for (int k = 0; k < result.Exits.Count; k++)
         {
             var exit = result.Exits[k];
-            var cells = new List<string> { (exit.Layer + 1).ToString(inv), exit.EpochLosses[^1].ToString("0.0000", inv) };
+            var losses = new string[results.Length];
+            for (int s = 0; s < results.Length; s++) losses[s] = results[s].Exits[k].EpochLosses[^1].ToString("0.0000", inv);
+            var cells = new List<string> { (exit.Layer + 1).ToString(inv), string.Join(" / ", losses) };
+            if (dev is not null && soup)
+                foreach (var r in results) cells.Add(r.Exits[k].DevAccuracy is { } a ? a.ToString("0.0000", inv) : "—");
             if (newProbabilities is not null) cells.Add(Accuracy(newProbabilities, exit.Layer));
             if (oldProbabilities is not null) cells.Add(Accuracy(oldProbabilities, exit.Layer));
             table.AddTextRow([.. cells]);
         }
         if (dev is not null)
         {
-            var cells = new List<string> { $"{model.NumLayers} (model's classifier)", "" , dev.FinalAccuracy().ToString("0.0000", inv) };
+            var cells = new List<string> { $"{model.NumLayers} (model's classifier)", "" };
+            if (soup) foreach (var _ in results) cells.Add(dev.FinalAccuracy().ToString("0.0000", inv));
+            cells.Add(dev.FinalAccuracy().ToString("0.0000", inv));
             if (oldProbabilities is not null) cells.Add(dev.FinalAccuracy().ToString("0.0000", inv));
             table.AddTextRow([.. cells]);
         }
         ansi.Write(table);
         console.Out.WriteLine($"wrote {outPath}");
         if (folder is not null) console.Out.WriteLine($"model folder {folder} (calibrate it: nee calibrate --model {folder} --data DEV)");
+    }
+
+    static double AccuracyValue(ExitProbabilities probabilities, int layer)
+    {
+        int exit = 0;
+        while (exit < probabilities.Layers.Count && probabilities.Layers[exit] != layer) exit++;
+        return exit == probabilities.Layers.Count ? double.NaN : probabilities.Accuracy(exit);
     }
 
     static string Accuracy(ExitProbabilities probabilities, int layer)
