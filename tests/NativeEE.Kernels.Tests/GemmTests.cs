@@ -108,6 +108,44 @@ public class GemmTests
         p.AssertClose(y, Epilogue.Gelu);
     }
 
+    /// <summary>
+    /// Batch invariance: a row of Y is bit-identical whether it is computed alone (M = 1), in a short block
+    /// (M = 3) or inside a large one (M = 19: row blocks of 7/6/6 at MR = 8, 5/5/5/4 at MR = 6) — every row block
+    /// size runs the same FMA chain per element over the same K blocks. The engine relies on it: a sentence
+    /// classified alone and inside a batch gets the same bits, so the same exit decision.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(InvarianceCases))]
+    public void RowsDoNotDependOnHowManyRowsShareTheCall(IsaPath path, int k)
+    {
+        const int m = 19, n = 45;
+        var p = Problem.Create(m, n, k, withBias: true, withResidual: true, seed: 17 + k);
+        var packed = Gemm.Pack(p.W, n, k, path);
+        var all = new float[m * n];
+        Gemm.Multiply(p.X, m, packed, p.Bias, all, Epilogue.Gelu, p.Residual, null, path);
+        var alone = new float[n];
+        var three = new float[3 * n];
+        for (int i = 0; i < m; i++)
+        {
+            Gemm.Multiply(p.X.AsSpan(i * k, k), 1, packed, p.Bias, alone, Epilogue.Gelu, p.Residual.AsSpan(i * n, n), null, path);
+            Assert.True(all.AsSpan(i * n, n).SequenceEqual(alone), $"{path}, K = {k}: row {i} alone differs from row {i} of {m}");
+            if (i + 3 > m) continue;
+            Gemm.Multiply(p.X.AsSpan(i * k, 3 * k), 3, packed, p.Bias, three, Epilogue.Gelu, p.Residual.AsSpan(i * n, 3 * n), null, path);
+            Assert.True(all.AsSpan(i * n, 3 * n).SequenceEqual(three), $"{path}, K = {k}: rows {i}..{i + 2} as a block of 3 differ from the same rows of {m}");
+        }
+    }
+
+    public static TheoryData<IsaPath, int> InvarianceCases()
+    {
+        var data = new TheoryData<IsaPath, int>();
+        foreach (var path in Enum.GetValues<IsaPath>())
+        {
+            data.Add(path, 37);
+            if (Accelerated(path)) data.Add(path, 800); // two K blocks (KC = 768)
+        }
+        return data;
+    }
+
     /// <summary>Each element's sum runs over the same K blocks in the same order whatever the split, so threaded output is bit-identical.</summary>
     [Theory]
     [InlineData(25, 1152, 384, 2)]

@@ -37,41 +37,6 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
         float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         Vector128<float> av;
         nint p = 0;
-        if (r <= 3)
-        {
-            // Up to 3 rows leave too few accumulators to cover FMA latency (M = 1 would run one dependent
-            // chain per vector): odd k steps go to the idle registers of rows 3–5, summed after the loop.
-            for (; p + 1 < kc; p += 2, b += 16)
-            {
-                Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), b2 = Vector128.Load(b + 8), b3 = Vector128.Load(b + 12);
-                Prefetch.Step<TPrefetch>(prefetch + p * prefetchStep);
-                Prefetch.Step<TPrefetch>(prefetch + (p + 1) * prefetchStep);
-                av = Vector128.Create(a0[p]);
-                c0_0 = Vector128.MultiplyAddEstimate(av, b0, c0_0);
-                c0_1 = Vector128.MultiplyAddEstimate(av, b1, c0_1);
-                av = Vector128.Create(a0[p + 1]);
-                c3_0 = Vector128.MultiplyAddEstimate(av, b2, c3_0);
-                c3_1 = Vector128.MultiplyAddEstimate(av, b3, c3_1);
-                if (r > 1)
-                {
-                    av = Vector128.Create(a1[p]);
-                    c1_0 = Vector128.MultiplyAddEstimate(av, b0, c1_0);
-                    c1_1 = Vector128.MultiplyAddEstimate(av, b1, c1_1);
-                    av = Vector128.Create(a1[p + 1]);
-                    c4_0 = Vector128.MultiplyAddEstimate(av, b2, c4_0);
-                    c4_1 = Vector128.MultiplyAddEstimate(av, b3, c4_1);
-                }
-                if (r > 2)
-                {
-                    av = Vector128.Create(a2[p]);
-                    c2_0 = Vector128.MultiplyAddEstimate(av, b0, c2_0);
-                    c2_1 = Vector128.MultiplyAddEstimate(av, b1, c2_1);
-                    av = Vector128.Create(a2[p + 1]);
-                    c5_0 = Vector128.MultiplyAddEstimate(av, b2, c5_0);
-                    c5_1 = Vector128.MultiplyAddEstimate(av, b3, c5_1);
-                }
-            }
-        }
         for (; p < kc; p++, b += 8)
         {
             Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
@@ -109,15 +74,6 @@ internal readonly unsafe struct MicroKernel6x8 : IMicroKernel
                 c5_0 = Vector128.MultiplyAddEstimate(av, b0, c5_0);
                 c5_1 = Vector128.MultiplyAddEstimate(av, b1, c5_1);
             }
-        }
-        if (r <= 3)
-        {
-            c0_0 += c3_0;
-            c0_1 += c3_1;
-            c1_0 += c4_0;
-            c1_1 += c4_1;
-            c2_0 += c5_0;
-            c2_1 += c5_1;
         }
         Store(c, c0_0, c0_1, accumulate, bias);
         if (r > 1) Store(c + 1 * ldc, c1_0, c1_1, accumulate, bias);

@@ -2,7 +2,12 @@ using NativeEE.Tests.Engine;
 
 namespace NativeEE.Tests.Batching;
 
-/// <summary>A packed batch with per-sample exit gives every sample the result it gets alone, for every policy.</summary>
+/// <summary>
+/// A packed batch with per-sample exit gives every sample the result it gets alone, for every policy — bit for bit
+/// (issue 9 asks for 1e-5 relative): every kernel computes a row the same way whatever else shares the call
+/// (GEMM rows do not depend on the row count, attention runs per sequence, LayerNorm and softmax per row), so
+/// the exit decisions cannot differ either.
+/// </summary>
 [Collection(MiniLmCollection.Name)]
 public sealed class BatchEquivalenceTests(MiniLmFixture fixture)
 {
@@ -28,9 +33,11 @@ public sealed class BatchEquivalenceTests(MiniLmFixture fixture)
             Assert.Equal(single.ExitLayer, batch[i].ExitLayer);
             Assert.Equal(single.Label, batch[i].Label);
             Assert.Equal(single.TokenCount, batch[i].TokenCount);
-            float scale = Math.Max(MathF.Abs(single.Logits[0]), MathF.Abs(single.Logits[1]));
             for (int c = 0; c < 2; c++)
-                Assert.True(MathF.Abs(single.Logits[c] - batch[i].Logits[c]) <= 1e-5f * scale, $"{spec}, row {i}: single {single.Logits[c]}, batch {batch[i].Logits[c]}");
+            {
+                Assert.True(single.Logits[c] == batch[i].Logits[c], $"{spec}, row {i}: single {single.Logits[c]:R}, batch {batch[i].Logits[c]:R}");
+                Assert.True(single.Probabilities[c] == batch[i].Probabilities[c], $"{spec}, row {i}: probabilities differ");
+            }
             exitLayers.Add(batch[i].ExitLayer);
         }
         if (policy.UsesIntermediateHeads && spec != "fixed:3") Assert.True(exitLayers.Count >= 2, $"{spec}: every sample exited at the same layer; the test would not exercise compaction.");
