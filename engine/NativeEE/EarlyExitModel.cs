@@ -29,9 +29,10 @@ public sealed class EarlyExitModel : IDisposable
     readonly WorkerPool _pool;
     readonly ScratchPool _scratch;
     readonly bool _clsOnlyLastLayer;
+    LayerDeferral? _deferral;
     volatile bool _disposed;
 
-    EarlyExitModel(string directory, BertEncoder encoder, ModelMemory memory, WordPieceTokenizer tokenizer, int threads, int maxBatchTokens, ExitPolicy defaultPolicy, bool clsOnlyLastLayer)
+    EarlyExitModel(string directory, BertEncoder encoder, ModelMemory memory, WordPieceTokenizer tokenizer, int threads, int maxBatchTokens, ExitPolicy defaultPolicy, bool clsOnlyLastLayer, bool deferLayers)
     {
         Directory = directory;
         _encoder = encoder;
@@ -41,6 +42,7 @@ public sealed class EarlyExitModel : IDisposable
         MaxBatchTokens = maxBatchTokens;
         DefaultPolicy = defaultPolicy;
         _clsOnlyLastLayer = clsOnlyLastLayer;
+        _deferral = deferLayers ? new LayerDeferral(encoder.Layers.Length) : null;
         var exits = new List<int>();
         for (int l = 0; l < encoder.Heads.Length; l++) if (encoder.Heads[l] is not null) exits.Add(l);
         ExitLayers = exits.AsReadOnly();
@@ -95,7 +97,7 @@ public sealed class EarlyExitModel : IDisposable
             if (policy.UsesIntermediateHeads && !hasExits)
                 throw new ModelLoadException($"The default exit policy '{policy.Spec}' needs exit heads, but {directory} has no {BertEncoder.ExitsFileName}.",
                     Path.Combine(directory, BertEncoder.ExitsFileName));
-            return new EarlyExitModel(directory, encoder, memory, tokenizer, options.Threads, maxBatchTokens, policy, options.ClsOnlyLastLayer)
+            return new EarlyExitModel(directory, encoder, memory, tokenizer, options.Threads, maxBatchTokens, policy, options.ClsOnlyLastLayer, options.DeferLayerCompletion)
             {
                 WeightCache = cacheStatus,
                 WeightCachePath = cachePath,
@@ -156,6 +158,9 @@ public sealed class EarlyExitModel : IDisposable
 
     /// <summary>Test hook: told how many sequences and token rows every layer computed.</summary>
     internal ILayerObserver? LayerObserver { get; set; }
+
+    /// <summary>Lazy layer completion (<see cref="ModelOptions.DeferLayerCompletion"/>); null = off. Settable for tests.</summary>
+    internal LayerDeferral? Deferral { get => _deferral; set => _deferral = value; }
 
     /// <summary>Tokenizes <paramref name="text"/> into ids[MaxTokens] ([CLS] … [SEP]); returns the token count.</summary>
     public int Tokenize(string text, Span<int> ids, out bool truncated)
@@ -320,7 +325,7 @@ public sealed class EarlyExitModel : IDisposable
                         Observer = LayerObserver,
                         CancellationToken = cancellationToken,
                     };
-                    BatchRunner.Run(_encoder, s, sequences, _clsOnlyLastLayer, _pool, ref request);
+                    BatchRunner.Run(_encoder, s, sequences, _clsOnlyLastLayer, _deferral, _pool, ref request);
                     start = i;
                     sequences = tokens = longest = 0;
                 }

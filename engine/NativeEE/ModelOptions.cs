@@ -35,6 +35,13 @@ public sealed class ModelOptions
     public bool ClsOnlyLastLayer { get; init; } = true;
 
     /// <summary>
+    /// Finish a layer whose head may end sequences lazily where that pays: its [CLS] rows first, for the head, and
+    /// the other rows (three quarters of the layer's work) only for the sequences that go on. Chosen per layer and
+    /// call from the exit rates this model has seen; results are bit-identical either way. On by default.
+    /// </summary>
+    public bool DeferLayerCompletion { get; init; } = true;
+
+    /// <summary>
     /// Folder for the packed-weight cache: the GEMM weights packed for this CPU's ISA path are written there once
     /// (one file per model folder and ISA path) and memory-mapped read-only by later loads, which then skip
     /// packing — most of a cold start. Null (the default): pack in memory on every load and write nothing.

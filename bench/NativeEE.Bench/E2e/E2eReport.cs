@@ -100,9 +100,10 @@ internal sealed class E2eReport(E2eOptions options)
         Line();
         Line("Throughput from " + (ThreadClock.IsCpuTime ? "CPU time at 1 thread, wall time at 2 threads" : "wall time") + ".");
         Line();
-        Line("\"Work ratio\" is the FLOP ratio of what the engine computes at full depth vs with per-sample exit: lower than the layer ratio, because " +
-             "at full depth the last layer runs attention, output projection and FFN for the [CLS] row only (about a quarter of a layer's work), " +
-             "a saving an early exit does not get.");
+        Line("\"Work ratio\" is the FLOP ratio of full depth vs per-sample exit if every exit layer ran in full: lower than the layer ratio, because " +
+             "at full depth the last layer runs its output projection and FFN for the [CLS] rows only (three quarters of a layer saved). " +
+             "Lazy layer completion (`ModelOptions.DeferLayerCompletion`, on by default) gets an exit the same saving where exits are frequent — " +
+             "the layer's [CLS] rows first, the head, then the other rows only for the sequences going on — so per-sample exit can beat the work ratio.");
         Line();
         Line("| threads | batch | ORT full depth | NativeEE full depth | NativeEE all-agree | NativeEE per-sample exit | exit / full (goal ≥ 0.9 × layer ratio) | work ratio | exit / ORT |");
         Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

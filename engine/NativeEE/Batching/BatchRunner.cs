@@ -7,6 +7,8 @@ namespace NativeEE.Batching;
 /// Runs a packed chunk of sequences through the encoder with per-sample early exit: after each layer that has a
 /// head, every running sequence's [CLS] row goes through the head (one GEMM for all of them), its policy decides,
 /// and finished sequences leave — the rest are compacted so later layers only see tokens still running.
+/// Where <see cref="LayerDeferral"/> expects enough exits, a layer is finished lazily: its [CLS] rows first, for the
+/// head, and its other rows only for the sequences that go on.
 /// </summary>
 internal static class BatchRunner
 {
@@ -14,7 +16,8 @@ internal static class BatchRunner
     /// Chunk = <c>s.Ids[0..T]</c> split by <c>s.Offsets[0..S]</c> (offsets[0] = 0), <c>s.Truncated[0..S)</c> set;
     /// the scratch holds T rows, S sequences and the longest one. Fills what <paramref name="request"/> asks for.
     /// </summary>
-    public static void Run(BertEncoder model, InferenceScratch s, int sequences, bool clsOnlyLastLayer, WorkerPool pool, ref ForwardRequest request)
+    public static void Run(BertEncoder model, InferenceScratch s, int sequences, bool clsOnlyLastLayer, LayerDeferral? deferral, WorkerPool pool,
+        ref ForwardRequest request)
     {
         var config = model.Config;
         int h = config.HiddenSize, c = config.NumLabels, layerCount = model.Layers.Length;
@@ -42,9 +45,15 @@ internal static class BatchRunner
             bool evaluate = head is not null && (last || intermediateHeads);
             var cls = s.Cls.AsSpan(0, running * h);
 
+            bool deferred = !last && askPolicy && head is not null && deferral is not null && deferral.ShouldDefer(l, running, run[^1]);
             if (last && clsOnlyLastLayer)
             {
                 model.Layers[l].ForwardFirstRows(s.Hidden, run, cls, s, pool);
+            }
+            else if (deferred)
+            {
+                model.Layers[l].Attend(s.Hidden, run, s, pool);
+                model.Layers[l].FinishFirstRows(s.Hidden, run, cls, s, pool);
             }
             else
             {
@@ -80,22 +89,40 @@ internal static class BatchRunner
                 }
                 if (last && !request.FinalLogits.IsEmpty) z.CopyTo(request.FinalLogits.Slice(at * c, c));
             }
-            if (exited == running) return;
-            if (exited > 0) running = Compact(s, running, h);
+            if (askPolicy && !last) deferral?.Record(l, running, exited);
+            if (exited == running)
+            {
+                if (deferred) request.Observer?.LayerFinishedLazily(l, 0, 0);
+                return;
+            }
+            if (exited > 0) running = Compact(s, running, h, deferred);
+            if (deferred)
+            {
+                request.Observer?.LayerFinishedLazily(l, running, offsets[running]);
+                model.Layers[l].FinishRows(s.Hidden, offsets[..(running + 1)], s, pool);
+            }
         }
     }
 
-    /// <summary>Drops the exited sequences: moves the survivors' rows down, in order, and rewrites offsets, indices and states.</summary>
-    static int Compact(InferenceScratch s, int running, int h)
+    /// <summary>
+    /// Drops the exited sequences: moves the survivors' rows down, in order (with <paramref name="withContext"/> their
+    /// attention output too, for a layer still to be finished), and rewrites offsets, indices and states.
+    /// </summary>
+    static int Compact(InferenceScratch s, int running, int h, bool withContext)
     {
         var offsets = s.Offsets;
         var hidden = s.Hidden.AsSpan();
+        var context = s.Context.AsSpan();
         int kept = 0, row = 0;
         for (int r = 0; r < running; r++)
         {
             int start = offsets[r], length = offsets[r + 1] - start;
             if (s.Exited[r]) continue;
-            if (start != row) hidden.Slice(start * h, length * h).CopyTo(hidden.Slice(row * h));
+            if (start != row)
+            {
+                hidden.Slice(start * h, length * h).CopyTo(hidden.Slice(row * h));
+                if (withContext) context.Slice(start * h, length * h).CopyTo(context.Slice(row * h));
+            }
             offsets[kept] = row;
             s.Index[kept] = s.Index[r];
             s.States[kept] = s.States[r];

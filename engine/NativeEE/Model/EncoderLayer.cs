@@ -53,21 +53,44 @@ internal sealed class EncoderLayer
     /// </summary>
     public void Forward(Span<float> hidden, ReadOnlySpan<int> offsets, InferenceScratch s, WorkerPool pool)
     {
+        Attend(hidden, offsets, s, pool);
+        FinishRows(hidden, offsets, s, pool);
+    }
+
+    /// <summary>First half of <see cref="Forward"/>: the Q/K/V projection and attention of every row, into <c>s.Context</c>.</summary>
+    public void Attend(ReadOnlySpan<float> hidden, ReadOnlySpan<int> offsets, InferenceScratch s, WorkerPool pool)
+    {
         int rows = offsets[^1], h = _hidden;
-        var x = hidden[..(rows * h)];
         var qkv = s.Qkv.AsSpan(0, rows * 3 * h);
-        var context = s.Context.AsSpan(0, rows * h);
-        var sum = s.Sum.AsSpan(0, rows * h);
-        var ffn = s.Ffn.AsSpan(0, rows * _intermediate);
+        Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias.Span, qkv, pool: pool);
+        Attention.Forward(qkv, offsets, _heads, _headDim, s.Context.AsSpan(0, rows * h), s.AttentionScratch, default, pool);
+    }
 
-        Gemm.Multiply(x, rows, _qkv, _qkvBias.Span, qkv, pool: pool);
-        Attention.Forward(qkv, offsets, _heads, _headDim, context, s.AttentionScratch, default, pool);
-        Gemm.Multiply(context, rows, _attentionOut, _attentionOutBias.Span, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, rows, h, _attentionNormGamma.Span, _attentionNormBeta.Span, _eps, x);
+    /// <summary>
+    /// Second half of <see cref="Forward"/>, row by row: hidden[T, H] (the layer's input) and <c>s.Context</c>[T, H]
+    /// → hidden[T, H], the layer's output.
+    /// </summary>
+    public void FinishRows(Span<float> hidden, ReadOnlySpan<int> offsets, InferenceScratch s, WorkerPool pool)
+    {
+        int rows = offsets[^1], h = _hidden;
+        Finish(s.Context.AsSpan(0, rows * h), rows, hidden[..(rows * h)], s.Sum.AsSpan(0, rows * h), s.Ffn.AsSpan(0, rows * _intermediate), pool);
+    }
 
-        Gemm.Multiply(x, rows, _up, _upBias.Span, ffn, Epilogue.Gelu, pool: pool);
-        Gemm.Multiply(ffn, rows, _down, _downBias.Span, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, rows, h, _outputNormGamma.Span, _outputNormBeta.Span, _eps, x);
+    /// <summary>
+    /// After <see cref="Attend"/>: the layer's output for each sequence's first ([CLS]) row only, into cls[S, H] —
+    /// what a head needs to decide whether the sequence goes on. <c>s.Context</c> and <paramref name="hidden"/> are
+    /// left as they are, so <see cref="FinishRows"/> can complete the layer for the sequences that do. Every
+    /// operation after attention is row-wise and every kernel computes a row the same way whatever else shares
+    /// the call, so these rows are bit-identical to the full layer's.
+    /// </summary>
+    public void FinishFirstRows(ReadOnlySpan<float> hidden, ReadOnlySpan<int> offsets, Span<float> cls, InferenceScratch s, WorkerPool pool)
+    {
+        int seqs = offsets.Length - 1, h = _hidden;
+        var clsContext = s.ClsContext.AsSpan(0, seqs * h);
+        GatherFirstRows(s.Context, offsets, h, clsContext);
+        var x = cls[..(seqs * h)];
+        GatherFirstRows(hidden, offsets, h, x);
+        Finish(clsContext, seqs, x, s.ClsSum.AsSpan(0, seqs * h), s.Ffn.AsSpan(0, seqs * _intermediate), pool);
     }
 
     /// <summary>
@@ -88,15 +111,18 @@ internal sealed class EncoderLayer
         Gemm.Multiply(hidden[..(rows * h)], rows, _qkv, _qkvBias.Span, qkv, pool: pool);
         Attention.ForwardFirstToken(qkv, offsets, _heads, _headDim, clsContext, s.AttentionScratch, default, pool);
         GatherFirstRows(hidden, offsets, h, x);
+        Finish(clsContext, seqs, x, s.ClsSum.AsSpan(0, seqs * h), s.Ffn.AsSpan(0, seqs * _intermediate), pool);
+    }
 
-        var sum = s.ClsSum.AsSpan(0, seqs * h);
-        var ffn = s.Ffn.AsSpan(0, seqs * _intermediate);
-        Gemm.Multiply(clsContext, seqs, _attentionOut, _attentionOutBias.Span, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, seqs, h, _attentionNormGamma.Span, _attentionNormBeta.Span, _eps, x);
-
-        Gemm.Multiply(x, seqs, _up, _upBias.Span, ffn, Epilogue.Gelu, pool: pool);
-        Gemm.Multiply(ffn, seqs, _down, _downBias.Span, sum, Epilogue.None, residual: x, pool);
-        LayerNorm.Forward(sum, seqs, h, _outputNormGamma.Span, _outputNormBeta.Span, _eps, x);
+    /// <summary>context[R, H] and x[R, H] (the layer's input rows) → x = the layer's output rows; sum and ffn are scratch.</summary>
+    void Finish(ReadOnlySpan<float> context, int rows, Span<float> x, Span<float> sum, Span<float> ffn, WorkerPool pool)
+    {
+        int h = _hidden;
+        Gemm.Multiply(context, rows, _attentionOut, _attentionOutBias.Span, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, rows, h, _attentionNormGamma.Span, _attentionNormBeta.Span, _eps, x);
+        Gemm.Multiply(x, rows, _up, _upBias.Span, ffn, Epilogue.Gelu, pool: pool);
+        Gemm.Multiply(ffn, rows, _down, _downBias.Span, sum, Epilogue.None, residual: x, pool);
+        LayerNorm.Forward(sum, rows, h, _outputNormGamma.Span, _outputNormBeta.Span, _eps, x);
     }
 
     /// <summary>rows[T, width] → first[S, width]: row offsets[b] of every sequence b.</summary>

@@ -19,6 +19,7 @@ public sealed class ModelOptionsTests : IDisposable
         Assert.True(o.ClsOnlyLastLayer);
         Assert.Null(o.WeightCacheDirectory);
         Assert.False(o.PrefaultWeights);
+        Assert.True(o.DeferLayerCompletion);
     }
 
     /// <summary>The XDG base-directory rule: $XDG_CACHE_HOME if it is an absolute path, else ~/.cache (read, not modified: other tests run in parallel).</summary>
