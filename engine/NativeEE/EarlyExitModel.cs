@@ -81,17 +81,17 @@ public sealed class EarlyExitModel : IDisposable
         if (options.MaxTokens is int requested && (requested < 2 || requested > config.MaxPositionEmbeddings))
             throw new ArgumentOutOfRangeException(nameof(options), requested,
                 $"ModelOptions.MaxTokens must be between 2 and the model's max_position_embeddings ({config.MaxPositionEmbeddings}).");
+        var tokenizer = WordPieceTokenizer.Load(directory, options.MaxTokens ?? config.MaxPositionEmbeddings);
+        int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer.MaxTokens);
+        if (maxBatchTokens < tokenizer.MaxTokens)
+            throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
+                $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
 
         var memory = new ModelMemory();
         try
         {
             var encoder = BertEncoder.Load(config, directory, configPath, options.WeightCacheDirectory, memory, out var cacheStatus, out string? cachePath);
             bool prefaulting = options.PrefaultWeights && memory.PrefaultInBackground();
-            var tokenizer = WordPieceTokenizer.Load(directory, options.MaxTokens ?? config.MaxPositionEmbeddings);
-            int maxBatchTokens = options.MaxBatchTokens ?? Math.Max(4096, tokenizer.MaxTokens);
-            if (maxBatchTokens < tokenizer.MaxTokens)
-                throw new ArgumentOutOfRangeException(nameof(options), maxBatchTokens,
-                    $"ModelOptions.MaxBatchTokens must be at least MaxTokens ({tokenizer.MaxTokens}).");
             bool hasExits = Array.FindIndex(encoder.Heads, 0, encoder.Heads.Length - 1, h => h is not null) >= 0;
             var policy = options.DefaultPolicy ?? PolicyFile.TryLoad(directory) ?? ExitPolicy.FullDepth;
             if (policy.UsesIntermediateHeads && !hasExits)
